@@ -43,12 +43,12 @@ type Entry struct {
 
 // Values of Entry.Error.
 const (
-	ErrReset        = "reset"         // the proxy reset the client connection (injected)
-	ErrHang         = "hang"          // the proxy held the request until the client or the proxy gave up
-	ErrUpstreamDown = "upstream-down" // the upstream refused or reset; the client was reset too
-	ErrClientGone   = "client-gone"   // the client went away before the response was delivered
-	ErrTruncated    = "truncated"     // the body was cut after the rule's byte count
-	ErrCrashHeld    = "crash-held"    // a crash held the response and the connection was closed unanswered
+	ErrReset        = "reset"          // the proxy reset the client connection (injected)
+	ErrHang         = "hang"           // the proxy held the request until the client or the proxy gave up
+	ErrUpstreamDown = "upstream-down"  // the upstream refused or reset; the client was reset too
+	ErrClientGone   = "client-gone"    // the client went away before the response was delivered
+	ErrTruncated    = "truncated"      // the body was cut after the rule's byte count
+	ErrCrashHeld    = "crash-held"     // a crash held the response and the connection was closed unanswered
 	ErrUpstream     = "upstream-error" // the upstream failed mid-response
 )
 
