@@ -1,0 +1,205 @@
+package reports
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FormatVersion is the version of the report.json format this package writes.
+// It grows when a field changes meaning or goes away; added fields keep it.
+const FormatVersion = 1
+
+// Result is everything a `gameday run` produced, as written to report.json.
+type Result struct {
+	// FormatVersion is FormatVersion when written by this package.
+	FormatVersion int `json:"format_version"`
+	// StartedAt is the wall-clock start of the run (UTC).
+	StartedAt time.Time `json:"started_at"`
+	// DurationMS is the wall time of the whole run.
+	DurationMS int64 `json:"duration_ms"`
+	// Backend is the backend the targets ran on: "process" or "docker".
+	Backend string `json:"backend"`
+	// Command is the command line that produced the report, if known.
+	Command string `json:"command,omitempty"`
+	// Repeat is the --repeat count; 0 or 1 means every scenario ran once.
+	Repeat int `json:"repeat,omitempty"`
+	// Summary holds the totals; Summarize computes it from Scenarios.
+	Summary Summary `json:"summary"`
+	// Scenarios holds one entry per scenario, in the order they were given.
+	Scenarios []Scenario `json:"scenarios"`
+}
+
+// Summary holds the totals of a Result.
+type Summary struct {
+	Scenarios          int `json:"scenarios"`
+	Passed             int `json:"passed"`
+	Failed             int `json:"failed"`  // scenarios that did not pass, Errored included
+	Errored            int `json:"errored"` // scenarios that hit an infrastructure error
+	Expectations       int `json:"expectations"`
+	ExpectationsFailed int `json:"expectations_failed"`
+	// Flaky counts expectations that held in some but not all repeats.
+	Flaky int `json:"flaky,omitempty"`
+}
+
+// Scenario is the outcome of one scenario file. With --repeat N it is the
+// aggregate of N runs (see Aggregate and Repeats).
+type Scenario struct {
+	Name string `json:"name"`
+	// File is the scenario file as given on the command line.
+	File string `json:"file"`
+	// Seed is the seed the scenario ran with; with repeats, the first seed
+	// that failed, else the first seed.
+	Seed       int64 `json:"seed"`
+	Passed     bool  `json:"passed"`
+	DurationMS int64 `json:"duration_ms"`
+	// Expectations are in the order of the scenario file's expect block.
+	Expectations []Expectation `json:"expectations"`
+	Metrics      Metrics       `json:"metrics"`
+	// Error is an infrastructure error (exit 3): a target could not be
+	// started or died unasked. A scenario with an Error has not passed.
+	Error string `json:"error,omitempty"`
+	// Replay is the command that replays this scenario with its seed. When
+	// empty, ReplayCommand derives it from Seed and File.
+	Replay string `json:"replay,omitempty"`
+	// Repeats is set when the scenario ran more than once (--repeat N).
+	Repeats *Repeats `json:"repeats,omitempty"`
+}
+
+// Repeats describes the runs behind an aggregated Scenario.
+type Repeats struct {
+	Runs        int        `json:"runs"`
+	Passed      int        `json:"passed"`
+	Seeds       []int64    `json:"seeds"`
+	FailedSeeds []int64    `json:"failed_seeds,omitempty"`
+	Each        []Scenario `json:"each,omitempty"` // every single run, in seed order
+}
+
+// Expectation is the verdict on one key of a scenario's expect block.
+type Expectation struct {
+	// Name is the expectation's key as DESIGN.md fixes it: outcome, pages,
+	// alerts.info, retries_after[0], backoff.jitter, requests[1], timeout ...
+	Name   string `json:"name"`
+	Passed bool   `json:"passed"`
+	// Want and Got are the wanted comparison and the observed value, as
+	// text: "<=3" and "5", "success" and "failure".
+	Want string `json:"want"`
+	Got  string `json:"got"`
+	// Message explains a failure (or an inconclusive result) in a sentence.
+	Message string `json:"message,omitempty"`
+	// Inconclusive marks a failure for lack of data (e.g. too few retries to
+	// judge backoff).
+	Inconclusive bool `json:"inconclusive,omitempty"`
+	// Held and Runs are set with repeats: in how many of Runs it held.
+	Held        int     `json:"held,omitempty"`
+	Runs        int     `json:"runs,omitempty"`
+	FailedSeeds []int64 `json:"failed_seeds,omitempty"`
+}
+
+// Metrics are the measurements of one scenario.
+type Metrics struct {
+	Requests       int `json:"requests"`
+	FaultsInjected int `json:"faults_injected"`
+	// Attempts is the largest attempt count of any operation.
+	Attempts int `json:"attempts"`
+	Retries  int `json:"retries"`
+	Pages    int `json:"pages"`
+	// Alerts counts alerts (pages included) by severity.
+	Alerts             map[string]int `json:"alerts"`
+	DuplicateArtifacts int            `json:"duplicate_artifacts"`
+	// RecoveryTimeMS is nil when nothing recovered (or nothing was injected).
+	RecoveryTimeMS *int64 `json:"recovery_time_ms"`
+	// SuccessRate is successful runs / runs of the workload, 0..1.
+	SuccessRate float64 `json:"success_rate"`
+}
+
+// Summarize fills r.Summary from r.Scenarios and sets FormatVersion.
+func (r *Result) Summarize() {
+	r.FormatVersion = FormatVersion
+	var s Summary
+	for _, sc := range r.Scenarios {
+		s.Scenarios++
+		if sc.Passed && sc.Error == "" {
+			s.Passed++
+		} else {
+			s.Failed++
+		}
+		if sc.Error != "" {
+			s.Errored++
+		}
+		for _, e := range sc.Expectations {
+			s.Expectations++
+			if !e.Passed {
+				s.ExpectationsFailed++
+			}
+			if e.Runs > 0 && e.Held > 0 && e.Held < e.Runs {
+				s.Flaky++
+			}
+		}
+	}
+	r.Summary = s
+}
+
+// Failed returns the scenarios that did not pass, in order.
+func (r *Result) Failed() []Scenario {
+	var out []Scenario
+	for _, sc := range r.Scenarios {
+		if !sc.Passed || sc.Error != "" {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// ReplayCommand returns the command that replays the scenario with its seed:
+// Replay when set, else `gameday run --seed N FILE`.
+func (s Scenario) ReplayCommand() string {
+	if s.Replay != "" {
+		return s.Replay
+	}
+	return ReplayCommand(s.Seed, s.File)
+}
+
+// ReplayCommand returns `gameday run --seed N FILE`, quoting FILE for a POSIX
+// shell when it needs it.
+func ReplayCommand(seed int64, file string) string {
+	return "gameday run --seed " + strconv.FormatInt(seed, 10) + " " + shellQuote(file)
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./+:=@,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// RecoveryText renders a recovery time for tables: "-" when absent.
+func (m Metrics) RecoveryText() string {
+	if m.RecoveryTimeMS == nil {
+		return "-"
+	}
+	return (time.Duration(*m.RecoveryTimeMS) * time.Millisecond).String()
+}
+
+// Verdict is the one-word verdict of a scenario: PASS, FAIL, ERROR, or with
+// repeats FLAKY (some runs passed) .
+func (s Scenario) Verdict() string {
+	switch {
+	case s.Error != "":
+		return "ERROR"
+	case s.Passed:
+		return "PASS"
+	case s.Repeats != nil && s.Repeats.Passed > 0:
+		return "FLAKY"
+	default:
+		return "FAIL"
+	}
+}
+
+// String renders an expectation as "name: want W, got G".
+func (e Expectation) String() string {
+	return fmt.Sprintf("%s: want %s, got %s", e.Name, e.Want, e.Got)
+}
