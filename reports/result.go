@@ -176,14 +176,6 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// RecoveryText renders a recovery time for tables: "-" when absent.
-func (m Metrics) RecoveryText() string {
-	if m.RecoveryTimeMS == nil {
-		return "-"
-	}
-	return (time.Duration(*m.RecoveryTimeMS) * time.Millisecond).String()
-}
-
 // Verdict is the one-word verdict of a scenario: PASS, FAIL, ERROR, or with
 // repeats FLAKY (some runs passed) .
 func (s Scenario) Verdict() string {

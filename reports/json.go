@@ -1,0 +1,51 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+)
+
+// WriteJSON writes r as indented JSON (report.json).
+func WriteJSON(w io.Writer, r *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write report json: %w", err)
+	}
+	return nil
+}
+
+// ReadJSON decodes a report.json. Unknown fields are errors, and so is a
+// format_version newer than this package writes or missing.
+func ReadJSON(rd io.Reader) (*Result, error) {
+	dec := json.NewDecoder(rd)
+	dec.DisallowUnknownFields()
+	var r Result
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("read report json: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("read report json: trailing data after the report")
+	}
+	if r.FormatVersion < 1 || r.FormatVersion > FormatVersion {
+		return nil, fmt.Errorf("read report json: format_version %d not supported (want 1..%d)", r.FormatVersion, FormatVersion)
+	}
+	return &r, nil
+}
+
+// ReadFile reads the report.json at path; errors name the file.
+func ReadFile(path string) (*Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err // *PathError names the file
+	}
+	r, err := ReadJSON(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,173 @@
+package reports
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The JUnit XML shape written by WriteJUnit. It follows the Ant JUnit schema
+// that CI parsers (Jenkins, GitLab, GitHub actions, Azure) accept: every
+// testsuite carries name, package, id, timestamp, hostname, tests, failures,
+// errors and time, then properties, testcases, system-out and system-err.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Package    string          `xml:"package,attr"`
+	ID         int             `xml:"id,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Hostname   string          `xml:"hostname,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Time       string          `xml:"time,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out"`
+	SystemErr  string          `xml:"system-err"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// InfrastructureCase is the name of the JUnit testcase that carries a
+// scenario's infrastructure error (exit 3).
+const InfrastructureCase = "infrastructure"
+
+// WriteJUnit writes junit.xml: one testsuite per scenario (named after it)
+// and one testcase per expectation, named by the expectation's key. A failed
+// expectation carries a <failure> whose message holds want and got, and whose
+// text adds the explanation and the replay command. A scenario's
+// infrastructure error is an <error> in a testcase named "infrastructure".
+func WriteJUnit(w io.Writer, r *Result) error {
+	doc := junitSuites{Name: "gameday", Time: seconds(r.DurationMS)}
+	stamp := r.StartedAt.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05")
+	for i, s := range r.Scenarios {
+		suite := junitSuite{
+			Name:      s.Name,
+			Package:   "gameday",
+			ID:        i,
+			Timestamp: stamp,
+			Hostname:  "localhost",
+			Time:      seconds(s.DurationMS),
+			Properties: []junitProperty{
+				{"file", s.File},
+				{"seed", strconv.FormatInt(s.Seed, 10)},
+				{"replay", s.ReplayCommand()},
+				{"backend", r.Backend},
+			},
+		}
+		suite.Properties = append(suite.Properties, metricProperties(s)...)
+		for _, e := range s.Expectations {
+			c := junitCase{Name: e.Name, Classname: s.Name, Time: "0"}
+			if !e.Passed {
+				kind := "expectation"
+				if e.Inconclusive {
+					kind = "inconclusive"
+				}
+				c.Failure = &junitProblem{
+					Message: fmt.Sprintf("want %s, got %s", e.Want, e.Got),
+					Type:    kind,
+					Text:    junitText(s, e),
+				}
+				suite.Failures++
+			}
+			suite.Cases = append(suite.Cases, c)
+		}
+		if s.Error != "" {
+			suite.Cases = append(suite.Cases, junitCase{
+				Name: InfrastructureCase, Classname: s.Name, Time: "0",
+				Error: &junitProblem{Message: s.Error, Type: "infrastructure",
+					Text: s.Error + "\nreplay: " + s.ReplayCommand()},
+			})
+			suite.Errors++
+		}
+		suite.Tests = len(suite.Cases)
+		doc.Tests += suite.Tests
+		doc.Failures += suite.Failures
+		doc.Errors += suite.Errors
+		doc.Suites = append(doc.Suites, suite)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	return nil
+}
+
+func junitText(s Scenario, e Expectation) string {
+	lines := []string{"want: " + e.Want, "got: " + e.Got}
+	if e.Message != "" {
+		lines = append([]string{e.Message}, lines...)
+	}
+	if e.Runs > 0 {
+		held := fmt.Sprintf("held: %d/%d runs", e.Held, e.Runs)
+		if len(e.FailedSeeds) > 0 {
+			held += "; failed seeds " + joinSeeds(e.FailedSeeds)
+		}
+		lines = append(lines, held)
+	}
+	lines = append(lines, "replay: "+s.ReplayCommand())
+	return strings.Join(lines, "\n")
+}
+
+func metricProperties(s Scenario) []junitProperty {
+	m := s.Metrics
+	props := []junitProperty{
+		{"requests", strconv.Itoa(m.Requests)},
+		{"faults_injected", strconv.Itoa(m.FaultsInjected)},
+		{"attempts", strconv.Itoa(m.Attempts)},
+		{"retries", strconv.Itoa(m.Retries)},
+		{"pages", strconv.Itoa(m.Pages)},
+		{"duplicate_artifacts", strconv.Itoa(m.DuplicateArtifacts)},
+		{"success_rate", strconv.FormatFloat(m.SuccessRate, 'f', -1, 64)},
+	}
+	if m.RecoveryTimeMS != nil {
+		props = append(props, junitProperty{"recovery_time_ms", strconv.FormatInt(*m.RecoveryTimeMS, 10)})
+	}
+	if s.Repeats != nil {
+		props = append(props,
+			junitProperty{"repeats", strconv.Itoa(s.Repeats.Runs)},
+			junitProperty{"repeats_passed", strconv.Itoa(s.Repeats.Passed)})
+	}
+	return props
+}
+
+func seconds(ms int64) string {
+	return strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64)
+}

@@ -1,0 +1,139 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// WriteMarkdown writes summary.md: a headline, a table of scenarios with
+// their verdicts and main metrics, each failed scenario's failed expectations
+// and replay command, and it ends with the replay commands of all failed
+// scenarios.
+func WriteMarkdown(w io.Writer, r *Result) error {
+	ew := &errWriter{w: w}
+	mark := "✅"
+	if r.Summary.Failed > 0 {
+		mark = "❌"
+	}
+	ew.printf("## gameday: %s %s\n\n", mark, headline(r))
+	ew.printf("| %s |\n", strings.Join(tableHeader, " | "))
+	ew.printf("|%s\n", strings.Repeat(" --- |", len(tableHeader)))
+	for _, s := range r.Scenarios {
+		cells := tableRow(s)
+		for i := range cells {
+			cells[i] = mdCell(cells[i])
+		}
+		cells[1] = verdictIcon(s) + " " + cells[1]
+		ew.printf("| %s |\n", strings.Join(cells, " | "))
+	}
+
+	failed := r.Failed()
+	if len(failed) > 0 {
+		ew.printf("\n### Failures\n")
+		for _, s := range failed {
+			ew.printf("\n#### %s (seed %d)\n\n", mdText(s.Name), s.Seed)
+			if s.Error != "" {
+				ew.printf("- **infrastructure error**: %s\n", mdText(s.Error))
+			}
+			for _, e := range s.Expectations {
+				if !e.Passed {
+					ew.printf("- %s\n", mdExpectation(e))
+				}
+			}
+			ew.printf("\nReplay: %s\n", mdCode(s.ReplayCommand()))
+		}
+		ew.printf("\n### Replay\n\n```sh\n")
+		for _, s := range failed {
+			ew.printf("%s\n", s.ReplayCommand())
+		}
+		ew.printf("```\n")
+	}
+	if ew.err != nil {
+		return fmt.Errorf("write summary markdown: %w", ew.err)
+	}
+	return nil
+}
+
+func verdictIcon(s Scenario) string {
+	switch s.Verdict() {
+	case "PASS":
+		return "✅"
+	case "FLAKY":
+		return "⚠️"
+	default:
+		return "❌"
+	}
+}
+
+func mdExpectation(e Expectation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: want %s, got %s", mdCode(e.Name), mdCode(e.Want), mdCode(e.Got))
+	if e.Inconclusive {
+		b.WriteString(" (inconclusive)")
+	}
+	if e.Message != "" {
+		b.WriteString(" — " + mdText(e.Message))
+	}
+	if e.Runs > 0 {
+		fmt.Fprintf(&b, " (held %d/%d", e.Held, e.Runs)
+		if len(e.FailedSeeds) > 0 {
+			b.WriteString("; failed seeds " + joinSeeds(e.FailedSeeds))
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// mdCode renders s as an inline code span, whatever backticks it holds.
+func mdCode(s string) string {
+	if s == "" {
+		return "` `"
+	}
+	s = strings.ReplaceAll(s, "\n", " ")
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+// mdText escapes characters that would start markup in running text and
+// keeps it on one line.
+func mdText(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	r := strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "|", `\|`, "[", `\[`, "]", `\]`)
+	return r.Replace(s)
+}
+
+// mdCell escapes a table cell.
+func mdCell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
+
+// AppendStepSummary appends the Markdown summary to the file named by
+// $GITHUB_STEP_SUMMARY (getenv is os.Getenv in production). It does nothing
+// when the variable is unset or empty.
+func AppendStepSummary(r *Result, getenv func(string) string) error {
+	path := getenv("GITHUB_STEP_SUMMARY")
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("append step summary: %w", err)
+	}
+	werr := WriteMarkdown(f, r)
+	cerr := f.Close()
+	if werr != nil {
+		return fmt.Errorf("append step summary %s: %w", path, werr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("append step summary: %w", cerr)
+	}
+	return nil
+}

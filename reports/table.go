@@ -1,0 +1,169 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// tableHeader names the columns shared by the console table and summary.md.
+var tableHeader = []string{"scenario", "verdict", "seed", "attempts", "retries", "pages", "duplicates", "recovery", "duration"}
+
+// tableRow renders one scenario as the cells of tableHeader.
+func tableRow(s Scenario) []string {
+	verdict := s.Verdict()
+	if s.Repeats != nil {
+		verdict += fmt.Sprintf(" %d/%d", s.Repeats.Passed, s.Repeats.Runs)
+	}
+	return []string{
+		s.Name,
+		verdict,
+		strconv.FormatInt(s.Seed, 10),
+		strconv.Itoa(s.Metrics.Attempts),
+		strconv.Itoa(s.Metrics.Retries),
+		strconv.Itoa(s.Metrics.Pages),
+		strconv.Itoa(s.Metrics.DuplicateArtifacts),
+		s.Metrics.RecoveryText(),
+		formatMS(s.DurationMS),
+	}
+}
+
+// formatMS renders milliseconds compactly: 850ms, 3.4s, 2m5s.
+func formatMS(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	switch {
+	case d < time.Second:
+		return d.String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
+
+// RecoveryText renders a recovery time for tables: "-" when absent.
+func (m Metrics) RecoveryText() string {
+	if m.RecoveryTimeMS == nil {
+		return "-"
+	}
+	return formatMS(*m.RecoveryTimeMS)
+}
+
+// headline says in one line how the run went.
+func headline(r *Result) string {
+	s := r.Summary
+	word := "scenarios"
+	if s.Scenarios == 1 {
+		word = "scenario"
+	}
+	line := fmt.Sprintf("%d %s: %d passed, %d failed", s.Scenarios, word, s.Passed, s.Failed)
+	if s.Errored > 0 {
+		line += fmt.Sprintf(" (%d with infrastructure errors)", s.Errored)
+	}
+	if s.Flaky > 0 {
+		line += fmt.Sprintf(", %d flaky expectations", s.Flaky)
+	}
+	return line
+}
+
+// failureLines explains a failed scenario: its infrastructure error and each
+// failed expectation, one line each.
+func failureLines(s Scenario) []string {
+	var out []string
+	if s.Error != "" {
+		out = append(out, "error: "+s.Error)
+	}
+	for _, e := range s.Expectations {
+		if !e.Passed {
+			out = append(out, expectationLine(e))
+		}
+	}
+	return out
+}
+
+// expectationLine renders a failed expectation: name, want, got, message,
+// and with repeats how often it held.
+func expectationLine(e Expectation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: want %s, got %s", e.Name, e.Want, e.Got)
+	if e.Inconclusive {
+		b.WriteString(" (inconclusive)")
+	}
+	if e.Message != "" {
+		b.WriteString(" — " + e.Message)
+	}
+	if e.Runs > 0 {
+		fmt.Fprintf(&b, " [held %d/%d", e.Held, e.Runs)
+		if len(e.FailedSeeds) > 0 {
+			b.WriteString("; failed seeds " + joinSeeds(e.FailedSeeds))
+		}
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+func joinSeeds(seeds []int64) string {
+	parts := make([]string, len(seeds))
+	for i, s := range seeds {
+		parts[i] = strconv.FormatInt(s, 10)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteText writes the plain-text report the console ends with: the failed
+// expectations, the table of scenarios, the headline, and the replay commands
+// of failed scenarios. It writes no escape codes.
+func WriteText(w io.Writer, r *Result) error {
+	ew := &errWriter{w: w}
+	if failed := r.Failed(); len(failed) > 0 {
+		ew.printf("Failures:\n")
+		for _, s := range failed {
+			ew.printf("  %s (seed %d)\n", s.Name, s.Seed)
+			for _, l := range failureLines(s) {
+				ew.printf("    - %s\n", l)
+			}
+		}
+		ew.printf("\n")
+	}
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(tableHeader, "\t")))
+	for _, s := range r.Scenarios {
+		fmt.Fprintln(tw, strings.Join(tableRow(s), "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	ew.printf("\n%s\n", headline(r))
+	if failed := r.Failed(); len(failed) > 0 {
+		ew.printf("\nReplay:\n")
+		for _, s := range failed {
+			ew.printf("  %s\n", s.ReplayCommand())
+		}
+	}
+	if ew.err != nil {
+		return fmt.Errorf("write table: %w", ew.err)
+	}
+	return nil
+}
+
+// errWriter keeps the first write error so formatting code stays linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	fmt.Fprintf(e, format, args...)
+}
