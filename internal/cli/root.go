@@ -76,7 +76,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(
-	// Commands are added here, one constructor per file (newXxxCmd).
+		// Commands are added here, one constructor per file (newXxxCmd).
+		newReportCmd(),
 	)
 	return root
 }

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gameday/gameday/reports"
+)
+
+// reportFormats maps --format values of `gameday report` to their writers.
+var reportFormats = map[string]func(io.Writer, *reports.Result) error{
+	"md":    reports.WriteMarkdown,
+	"junit": reports.WriteJUnit,
+	"json":  reports.WriteJSON,
+	"text":  reports.WriteText,
+}
+
+func newReportCmd() *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "report REPORT.json",
+		Short: "Re-render a stored report.json as Markdown, JUnit XML, JSON or a text table",
+		Long: "report reads a report.json written by `gameday run` and renders it again:\n" +
+			"--format md (summary.md), junit (junit.xml), json, or text (the console table).\n" +
+			"It writes to stdout, or to --out FILE. An unreadable or invalid report is exit 2.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			write, ok := reportFormats[format]
+			if !ok {
+				return badInput(fmt.Errorf("report: unknown --format %q (want md, junit, json or text)", format))
+			}
+			res, err := reports.ReadFile(args[0])
+			if err != nil {
+				var pe *os.PathError
+				if errors.As(err, &pe) {
+					return badInput(fmt.Errorf("report: read %s: %w", args[0], pe.Err))
+				}
+				return badInput(fmt.Errorf("report: %w", err))
+			}
+			res.Summarize()
+			var buf bytes.Buffer
+			if err := write(&buf, res); err != nil {
+				return infra(fmt.Errorf("report: %w", err))
+			}
+			if out == "" {
+				if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
+					return infra(fmt.Errorf("report: write stdout: %w", err))
+				}
+				return nil
+			}
+			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+				return badInput(fmt.Errorf("report: --out: %w", err))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "md", "output format: md, junit, json or text")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write to FILE instead of stdout")
+	return cmd
+}

@@ -1,0 +1,294 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/mattn/go-isatty"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+// ConsoleOptions configure a Console. The zero value prints plain lines
+// without colour, which is what CI logs want; DetectConsole picks live
+// progress and colour for an interactive terminal.
+type ConsoleOptions struct {
+	// Live redraws one progress line per scenario in place (with escape
+	// codes). When false, every phase change and verdict is one plain line.
+	Live bool
+	// Color colours phases and verdicts.
+	Color bool
+	// Now is the clock for elapsed times; nil means time.Now.
+	Now func() time.Time
+	// RefreshRate is how often live lines are redrawn; 0 means 150ms.
+	RefreshRate time.Duration
+}
+
+// DetectConsole returns the options for writing to w: live progress and
+// colour when w is a terminal, unless CI is set (CI=true) or TERM is "dumb";
+// NO_COLOR turns colour off. getenv is os.Getenv in production.
+func DetectConsole(w io.Writer, getenv func(string) string) ConsoleOptions {
+	live := Interactive(w, getenv)
+	return ConsoleOptions{Live: live, Color: live && getenv("NO_COLOR") == ""}
+}
+
+// Interactive reports whether w is a terminal that a person watches: a TTY,
+// with CI unset (or "false"/"0") and TERM not "dumb".
+func Interactive(w io.Writer, getenv func(string) string) bool {
+	switch strings.ToLower(getenv("CI")) {
+	case "", "false", "0":
+	default:
+		return false
+	}
+	if getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok {
+		return false
+	}
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// Console shows the progress of a run: per scenario its phase, the faults
+// injected so far and the elapsed time, then the verdict; and at the end the
+// table of results. Its methods are safe for concurrent use, as scenarios run
+// in parallel. Close (or Table) must be called when the run ends.
+type Console struct {
+	w    io.Writer
+	opts ConsoleOptions
+
+	pass, fail, phase, dim *color.Color
+
+	mu        sync.Mutex // guards scenarios, order, closed and plain writes
+	scenarios map[string]*scenarioLine
+	closed    bool
+	progress  *mpb.Progress // live mode only
+}
+
+// scenarioLine is the state of one scenario's line. Its own mutex lets the
+// live renderer read it without taking the Console's.
+type scenarioLine struct {
+	mu     sync.Mutex
+	start  time.Time
+	end    time.Time // zero while running
+	phase  string
+	faults int
+	done   bool
+	passed bool
+	bar    *mpb.Bar
+}
+
+// NewConsole returns a Console writing to w.
+func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RefreshRate <= 0 {
+		opts.RefreshRate = 150 * time.Millisecond
+	}
+	c := &Console{
+		w:         w,
+		opts:      opts,
+		pass:      color.New(color.FgGreen, color.Bold),
+		fail:      color.New(color.FgRed, color.Bold),
+		phase:     color.New(color.FgCyan),
+		dim:       color.New(color.Faint),
+		scenarios: map[string]*scenarioLine{},
+	}
+	for _, col := range []*color.Color{c.pass, c.fail, c.phase, c.dim} {
+		if opts.Color {
+			col.EnableColor()
+		} else {
+			col.DisableColor()
+		}
+	}
+	if opts.Live {
+		c.progress = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithRefreshRate(opts.RefreshRate), mpb.WithWidth(100))
+	}
+	return c
+}
+
+// line returns the scenario's state, creating it (and its live bar) on first
+// use; the caller holds c.mu.
+func (c *Console) line(scenario string) *scenarioLine {
+	st, ok := c.scenarios[scenario]
+	if ok {
+		return st
+	}
+	st = &scenarioLine{start: c.opts.Now(), phase: "starting"}
+	c.scenarios[scenario] = st
+	if c.progress != nil && !c.closed {
+		st.bar = c.progress.New(0,
+			mpb.SpinnerStyle().PositionLeft(),
+			mpb.BarWidth(1),
+			mpb.BarFillerClearOnComplete(),
+			mpb.BarFillerClearOnAbort(),
+			mpb.PrependDecorators(
+				decor.Any(func(decor.Statistics) string { return c.status(st) }, decor.WC{W: 9, C: decor.DindentRight}),
+				decor.Name(scenario, decor.WC{C: decor.DSyncSpaceR}),
+				decor.Any(func(decor.Statistics) string { return c.phaseText(st) }, decor.WC{C: decor.DSyncSpaceR}),
+			),
+			mpb.AppendDecorators(
+				decor.Any(func(decor.Statistics) string { return c.counts(st) }, decor.WC{C: decor.DSyncSpace}),
+			),
+		)
+	}
+	return st
+}
+
+func (c *Console) status(st *scenarioLine) string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case !st.done:
+		return ""
+	case st.passed:
+		return c.pass.Sprint("PASS")
+	default:
+		return c.fail.Sprint("FAIL")
+	}
+}
+
+func (c *Console) phaseText(st *scenarioLine) string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.done {
+		return c.dim.Sprint("done")
+	}
+	return c.phase.Sprint(st.phase)
+}
+
+func (c *Console) counts(st *scenarioLine) string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	end := st.end
+	if end.IsZero() {
+		end = c.opts.Now()
+	}
+	return fmt.Sprintf("faults %d  %s", st.faults, formatElapsed(end.Sub(st.start)))
+}
+
+func formatElapsed(d time.Duration) string {
+	return d.Round(100 * time.Millisecond).String()
+}
+
+// Phase records that scenario entered phase (e.g. "boot", "run 1/3",
+// "observe"). The first call for a scenario starts its clock.
+func (c *Console) Phase(scenario, phase string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.line(scenario)
+	st.mu.Lock()
+	st.phase = phase
+	faults, elapsed := st.faults, c.opts.Now().Sub(st.start)
+	live := st.bar != nil
+	st.mu.Unlock()
+	if !live {
+		c.plainf("%s: %s (faults %d, %s)\n", scenario, c.phase.Sprint(phase), faults, formatElapsed(elapsed))
+	}
+}
+
+// Faults records that n faults have been injected into scenario so far (a
+// total, not an increment). Plain output shows it with the next phase line.
+func (c *Console) Faults(scenario string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.line(scenario)
+	st.mu.Lock()
+	st.faults = n
+	st.mu.Unlock()
+}
+
+// Done records the scenario's verdict and stops its clock.
+func (c *Console) Done(scenario string, passed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.line(scenario)
+	st.mu.Lock()
+	if st.done {
+		st.mu.Unlock()
+		return
+	}
+	st.done, st.passed, st.end = true, passed, c.opts.Now()
+	faults, elapsed, bar := st.faults, st.end.Sub(st.start), st.bar
+	st.mu.Unlock()
+	if bar != nil {
+		bar.SetTotal(-1, true)
+		return
+	}
+	verdict := c.pass.Sprint("PASS")
+	if !passed {
+		verdict = c.fail.Sprint("FAIL")
+	}
+	c.plainf("%s: %s (faults %d, %s)\n", scenario, verdict, faults, formatElapsed(elapsed))
+}
+
+// Printf writes a message line (e.g. the seed of a run) above the live
+// progress, or as a plain line.
+func (c *Console) Printf(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	msg := fmt.Sprintf(format, args...)
+	if !strings.HasSuffix(msg, "\n") {
+		msg += "\n"
+	}
+	if c.progress != nil && !c.closed {
+		// Write queues the line above the bars; it fails only once the
+		// progress has shut down, which c.closed rules out.
+		_, _ = c.progress.Write([]byte(msg))
+		return
+	}
+	c.plainf("%s", msg)
+}
+
+// plainf writes directly to the output; the caller holds c.mu. Console
+// output is best effort: a broken terminal must not fail the run.
+func (c *Console) plainf(format string, args ...any) {
+	_, _ = fmt.Fprintf(c.w, format, args...)
+}
+
+// Close ends live progress: scenarios still running are shown as they
+// stand, and the last frame is drawn. It is safe to call more than once.
+func (c *Console) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	var bars []*mpb.Bar
+	for _, st := range c.scenarios {
+		st.mu.Lock()
+		if st.bar != nil && !st.done {
+			bars = append(bars, st.bar)
+		}
+		st.mu.Unlock()
+	}
+	p := c.progress
+	c.mu.Unlock()
+	for _, b := range bars {
+		b.Abort(false)
+	}
+	if p != nil {
+		p.Wait()
+	}
+}
+
+// Table closes the live progress and writes the final report: failed
+// expectations, the table of scenarios (the columns of summary.md), the
+// totals and the replay commands. It calls r.Summarize.
+func (c *Console) Table(r *Result) error {
+	c.Close()
+	r.Summarize()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := WriteText(c.w, r); err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
+}
