@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +56,7 @@ type junitCase struct {
 type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 // InfrastructureCase is the name of the JUnit testcase that carries a
@@ -96,7 +97,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 				c.Failure = &junitProblem{
 					Message: fmt.Sprintf("want %s, got %s", e.Want, e.Got),
 					Type:    kind,
-					Text:    junitText(s, e),
+					Text:    xmlSafe(junitText(s, e)),
 				}
 				suite.Failures++
 			}
@@ -106,7 +107,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			suite.Cases = append(suite.Cases, junitCase{
 				Name: InfrastructureCase, Classname: s.Name, Time: "0",
 				Error: &junitProblem{Message: s.Error, Type: "infrastructure",
-					Text: s.Error + "\nreplay: " + s.ReplayCommand()},
+					Text: xmlSafe(s.Error + "\nreplay: " + s.ReplayCommand())},
 			})
 			suite.Errors++
 		}
@@ -157,6 +158,14 @@ func metricProperties(s Scenario) []junitProperty {
 		{"duplicate_artifacts", strconv.Itoa(m.DuplicateArtifacts)},
 		{"success_rate", strconv.FormatFloat(m.SuccessRate, 'f', -1, 64)},
 	}
+	sevs := make([]string, 0, len(m.Alerts))
+	for sev := range m.Alerts {
+		sevs = append(sevs, sev)
+	}
+	slices.Sort(sevs)
+	for _, sev := range sevs {
+		props = append(props, junitProperty{"alerts." + sev, strconv.Itoa(m.Alerts[sev])})
+	}
 	if m.RecoveryTimeMS != nil {
 		props = append(props, junitProperty{"recovery_time_ms", strconv.FormatInt(*m.RecoveryTimeMS, 10)})
 	}
@@ -170,4 +179,21 @@ func metricProperties(s Scenario) []junitProperty {
 
 func seconds(ms int64) string {
 	return strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64)
+}
+
+// xmlSafe replaces the characters XML 1.0 cannot carry (control characters
+// such as escape codes in captured output) with U+FFFD, as encoding/xml does
+// for attributes; CDATA sections would otherwise carry them raw.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r',
+			r >= 0x20 && r <= 0xD7FF,
+			r >= 0xE000 && r <= 0xFFFD,
+			r >= 0x10000 && r <= 0x10FFFF:
+			return r
+		default:
+			return '\uFFFD'
+		}
+	}, s)
 }

@@ -38,7 +38,7 @@ func formatMS(ms int64) string {
 	case d < time.Second:
 		return d.String()
 	case d < time.Minute:
-		return d.Round(100 * time.Millisecond).String()
+		return fmt.Sprintf("%.1fs", d.Seconds())
 	default:
 		return d.Round(time.Second).String()
 	}
@@ -55,16 +55,12 @@ func (m Metrics) RecoveryText() string {
 // headline says in one line how the run went.
 func headline(r *Result) string {
 	s := r.Summary
-	word := "scenarios"
-	if s.Scenarios == 1 {
-		word = "scenario"
-	}
-	line := fmt.Sprintf("%d %s: %d passed, %d failed", s.Scenarios, word, s.Passed, s.Failed)
+	line := fmt.Sprintf("%d %s: %d passed, %d failed", s.Scenarios, plural(s.Scenarios, "scenario"), s.Passed, s.Failed)
 	if s.Errored > 0 {
-		line += fmt.Sprintf(" (%d with infrastructure errors)", s.Errored)
+		line += fmt.Sprintf(" (%d with %s)", s.Errored, plural(s.Errored, "an infrastructure error", "infrastructure errors"))
 	}
 	if s.Flaky > 0 {
-		line += fmt.Sprintf(", %d flaky expectations", s.Flaky)
+		line += fmt.Sprintf(", %d flaky %s", s.Flaky, plural(s.Flaky, "expectation"))
 	}
 	return line
 }
@@ -166,4 +162,15 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 func (e *errWriter) printf(format string, args ...any) {
 	fmt.Fprintf(e, format, args...)
+}
+
+// plural returns one when n is 1, else many (default: one + "s").
+func plural(n int, one string, many ...string) string {
+	if n == 1 {
+		return one
+	}
+	if len(many) > 0 {
+		return many[0]
+	}
+	return one + "s"
 }
