@@ -78,6 +78,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		// Commands are added here, one constructor per file (newXxxCmd).
 		newReportCmd(),
+		newStubCmd(),
 	)
 	return root
 }

@@ -1,0 +1,127 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// Removed is one thing Clean removed.
+type Removed struct {
+	RunID  string
+	What   string // "process", "container", "dir", "record"
+	ID     string // pid, container id, path
+	Target string
+}
+
+func (r Removed) String() string {
+	if r.Target != "" {
+		return fmt.Sprintf("run %s: %s %s (%s)", r.RunID, r.What, r.ID, r.Target)
+	}
+	return fmt.Sprintf("run %s: %s %s", r.RunID, r.What, r.ID)
+}
+
+// Clean removes what runs that no longer live left behind: their processes
+// (matched by recorded pid and start time, never by name), their containers
+// (by the gameday.run label, including containers of runs with no record),
+// their temporary directories and their records. Runs whose owner process
+// still lives are left alone. Docker is skipped when no daemon answers.
+func Clean(ctx context.Context) ([]Removed, error) {
+	recs, files, err := LoadRunRecords()
+	if err != nil {
+		return nil, err
+	}
+	var removed []Removed
+	var errs []error
+	live := map[string]bool{}
+	for i, rec := range recs {
+		if alive(rec.Owner) {
+			live[rec.RunID] = true
+			continue
+		}
+		for _, p := range rec.Processes {
+			if !alive(p) {
+				continue
+			}
+			// The process leads its own group: kill the group, then the
+			// pid itself in case it left it.
+			_ = syscall.Kill(-p.PID, syscall.SIGKILL)
+			_ = syscall.Kill(p.PID, syscall.SIGKILL)
+			if err := waitGone(ctx, p); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			removed = append(removed, Removed{RunID: rec.RunID, What: "process", ID: fmt.Sprint(p.PID), Target: p.Target})
+		}
+		if rec.Dir != "" {
+			if _, err := os.Stat(rec.Dir); err == nil {
+				if err := os.RemoveAll(rec.Dir); err != nil {
+					errs = append(errs, err)
+				} else {
+					removed = append(removed, Removed{RunID: rec.RunID, What: "dir", ID: rec.Dir})
+				}
+			}
+		}
+		defer func(path, id string) {
+			if err := os.Remove(path); err == nil {
+				removed = append(removed, Removed{RunID: id, What: "record", ID: path})
+			}
+		}(files[i], rec.RunID)
+	}
+	cs, err := cleanContainers(ctx, live)
+	removed = append(removed, cs...)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// waitGone waits until p no longer runs (our child or not, a killed process
+// may stay a zombie of another parent; a zombie counts as gone).
+func waitGone(ctx context.Context, p ProcessRecord) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for alive(p) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("process %d did not die: %w", p.PID, ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// cleanContainers removes every container labelled gameday.run whose run is
+// not live. No daemon: nothing to do.
+func cleanContainers(ctx context.Context, live map[string]bool) ([]Removed, error) {
+	cli, err := DockerClient(ctx)
+	if err != nil {
+		return nil, nil
+	}
+	defer cli.Close()
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelRun)})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var removed []Removed
+	var errs []error
+	for _, c := range list.Items {
+		run := c.Labels[LabelRun]
+		if live[run] {
+			continue
+		}
+		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			errs = append(errs, fmt.Errorf("remove container %s: %w", short(c.ID), err))
+			continue
+		}
+		removed = append(removed, Removed{RunID: run, What: "container", ID: short(c.ID), Target: c.Labels[LabelTarget]})
+	}
+	return removed, errors.Join(errs...)
+}

@@ -1,0 +1,287 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/gameday/gameday/harness/stub"
+)
+
+// MinIOPin is the pinned MinIO version's commit, the tag of the MinIO image.
+// It matches MINIO_VERSION in the Makefile.
+const MinIOPin = "7aac2a2c5b7c"
+
+// Images the docker backend runs, built by `make images`. GAMEDAY_MINIO_IMAGE
+// and GAMEDAY_IMAGE override them.
+const (
+	DefaultMinIOImage   = "gameday/minio:" + MinIOPin
+	DefaultGamedayImage = "gameday/gameday:dev"
+)
+
+// Container labels.
+const (
+	LabelRun    = "gameday.run"
+	LabelTarget = "gameday.target"
+	LabelKind   = "gameday.kind"
+)
+
+// MinIOImage is the MinIO image the docker backend runs.
+func MinIOImage() string { return envOr("GAMEDAY_MINIO_IMAGE", DefaultMinIOImage) }
+
+// GamedayImage is the image stub containers run.
+func GamedayImage() string { return envOr("GAMEDAY_IMAGE", DefaultGamedayImage) }
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// dockerFix is the advice attached to every "docker unavailable" error.
+const dockerFix = "run `scripts/docker-setup.sh` and `make images`, or use `--backend process`"
+
+var tcEnvOnce sync.Once
+
+// SetTestcontainersEnv sets TESTCONTAINERS_RYUK_DISABLED=true (the harness
+// cleans up itself) and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 where they are
+// unset. testcontainers-go reads them when first used.
+func SetTestcontainersEnv() {
+	tcEnvOnce.Do(func() {
+		if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
+			os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+		}
+		if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
+			os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+		}
+	})
+}
+
+// DockerClient connects to the daemon and checks that it answers.
+func DockerClient(ctx context.Context) (*testcontainers.DockerClient, error) {
+	SetTestcontainersEnv()
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("docker: %w: %w; %s", ErrUnavailable, err, dockerFix)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pctx, client.PingOptions{}); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("docker: no daemon answers: %w; %s", ErrUnavailable, dockerFix)
+	}
+	return cli, nil
+}
+
+// dockerBackend runs targets as containers with host networking.
+type dockerBackend struct {
+	opts Options
+	cli  *testcontainers.DockerClient
+}
+
+func newDockerBackend(ctx context.Context, opts Options) (*dockerBackend, error) {
+	cli, err := DockerClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, img := range []string{MinIOImage(), GamedayImage()} {
+		if _, err := cli.ImageInspect(ctx, img); err != nil {
+			cli.Close()
+			return nil, fmt.Errorf("docker: image %s missing: %w; run `make images`, or use `--backend process`", img, ErrUnavailable)
+		}
+	}
+	return &dockerBackend{opts: opts, cli: cli}, nil
+}
+
+func (b *dockerBackend) Name() string { return BackendDocker }
+
+func (b *dockerBackend) Start(ctx context.Context, spec TargetSpec) (Target, error) {
+	if err := checkSpec(spec); err != nil {
+		return nil, err
+	}
+	t := &managed{name: spec.Name, kind: spec.Kind, opts: b.opts}
+	inst := &dockerInstance{cli: b.cli, run: b.opts.Run, target: spec.Name}
+	inst.req = testcontainers.ContainerRequest{
+		Labels: map[string]string{LabelRun: b.opts.Run.ID, LabelTarget: spec.Name, LabelKind: string(spec.Kind)},
+		HostConfigModifier: func(hc *container.HostConfig) {
+			hc.NetworkMode = "host"
+		},
+	}
+	var err error
+	switch spec.Kind {
+	case KindMinIO:
+		if t.ports, err = allocate(b.opts.Ports, 2); err != nil {
+			return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+		}
+		t.creds = newCredentials(b.opts.Random)
+		inst.req.Image = MinIOImage()
+		inst.req.Cmd = minioArgs(t.ports[0], t.ports[1], "/data")
+		inst.req.Env = envMap(minioEnv(t.creds))
+	case KindStub:
+		if t.ports, err = allocate(b.opts.Ports, 1); err != nil {
+			return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+		}
+		routes := filepath.Join(b.opts.Run.Dir, spec.Name+"-routes.json")
+		if err := stub.WriteFile(routes, spec.Routes); err != nil {
+			b.opts.Ports.Release(t.ports...)
+			return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+		}
+		inst.req.Image = GamedayImage()
+		inst.req.Cmd = []string{"stub", "--routes", "/routes.json", "--listen", addrOf(t.ports[0])}
+		inst.req.Files = []testcontainers.ContainerFile{{HostFilePath: routes, ContainerFilePath: "/routes.json", FileMode: 0o644}}
+	}
+	t.addr = addrOf(t.ports[0])
+	t.health = t.URL() + healthPath(spec.Kind)
+	t.log = filepath.Join(b.opts.Run.Dir, spec.Name+".log")
+	inst.logPath = t.log
+	t.inst = inst
+	if err := t.boot(ctx); err != nil {
+		_ = inst.remove(context.WithoutCancel(ctx))
+		b.opts.Ports.Release(t.ports...)
+		return nil, fmt.Errorf("start %w", err)
+	}
+	return t, nil
+}
+
+func envMap(kv []string) map[string]string {
+	m := map[string]string{}
+	for _, e := range kv {
+		for i := 0; i < len(e); i++ {
+			if e[i] == '=' {
+				m[e[:i]] = e[i+1:]
+				break
+			}
+		}
+	}
+	return m
+}
+
+// dockerInstance is a target program run as a container. The container is
+// created once; a crash kills it and a restart starts the same container
+// again, so its filesystem (MinIO's /data) survives.
+type dockerInstance struct {
+	cli     *testcontainers.DockerClient
+	run     *Run
+	target  string
+	req     testcontainers.ContainerRequest
+	logPath string
+
+	id     string
+	exited chan struct{}
+}
+
+func (d *dockerInstance) start(ctx context.Context) (<-chan struct{}, error) {
+	if d.id == "" {
+		c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
+			ContainerRequest: d.req,
+			Started:          true,
+		})
+		if c != nil && c.GetContainerID() != "" {
+			d.id = c.GetContainerID()
+			if rerr := d.run.addContainer(d.target, d.id); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: container: %w", d.target, err)
+		}
+	} else if _, err := d.cli.ContainerStart(ctx, d.id, client.ContainerStartOptions{}); err != nil {
+		return nil, fmt.Errorf("%s: container start: %w", d.target, err)
+	}
+	return d.watch(ctx), nil
+}
+
+// watch returns a channel closed when the container stops running.
+func (d *dockerInstance) watch(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	d.exited = done
+	wctx := context.WithoutCancel(ctx)
+	res := d.cli.ContainerWait(wctx, d.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	go func() {
+		defer close(done)
+		select {
+		case <-res.Result:
+		case <-res.Error:
+		}
+	}()
+	return done
+}
+
+func (d *dockerInstance) kill(ctx context.Context) error {
+	if d.id == "" {
+		return nil
+	}
+	select {
+	case <-d.exited:
+	default:
+		if _, err := d.cli.ContainerKill(ctx, d.id, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
+			if st, ierr := d.cli.ContainerInspect(ctx, d.id, client.ContainerInspectOptions{}); ierr != nil || st.Container.State == nil || st.Container.State.Running {
+				return fmt.Errorf("kill container %s: %w", short(d.id), err)
+			}
+		}
+		select {
+		case <-d.exited:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	d.saveLogs(ctx)
+	return nil
+}
+
+func (d *dockerInstance) pause(ctx context.Context) error {
+	_, err := d.cli.ContainerPause(ctx, d.id, client.ContainerPauseOptions{})
+	return err
+}
+
+func (d *dockerInstance) resume(ctx context.Context) error {
+	_, err := d.cli.ContainerUnpause(ctx, d.id, client.ContainerUnpauseOptions{})
+	return err
+}
+
+func (d *dockerInstance) remove(ctx context.Context) error {
+	if d.id == "" {
+		return nil
+	}
+	err := d.kill(ctx)
+	if _, rerr := d.cli.ContainerRemove(ctx, d.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("remove container %s: %w", short(d.id), rerr))
+	} else {
+		d.run.removeContainer(d.id)
+	}
+	return err
+}
+
+// saveLogs writes the container's whole log (every start) to logPath.
+func (d *dockerInstance) saveLogs(ctx context.Context) {
+	rc, err := d.cli.ContainerLogs(ctx, d.id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		return
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if _, err := stdcopy.StdCopy(&buf, &buf, rc); err != nil && buf.Len() == 0 {
+		return
+	}
+	_ = os.WriteFile(d.logPath, buf.Bytes(), 0o600)
+}
+
+func (d *dockerInstance) identity() Identity { return Identity{ContainerID: d.id} }
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,274 @@
+package expect
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Backoff statistics.
+//
+// Both verdicts read the client's waits: for each retry whose previous
+// attempt failed, the time from the end of that attempt to the retry's start
+// (the start-to-start gap minus the failed attempt's own duration, which a
+// timeout or an injected delay would otherwise add as a constant). Retries
+// that follow an answer carrying Retry-After are left out: their wait is the
+// server's, not the backoff's. Waits are grouped per operation, in order.
+//
+// Noise: every observed wait w is taken to be the client's intended wait
+// plus scheduling noise of at most tol(w) = Noise + NoiseRel·w (by default
+// 5 ms + 2%).
+//
+// Jitter. A deterministic schedule — a fixed sleep, or exponential backoff
+// without jitter, capped or not — makes every operation's waits a sequence
+// b, b·m, b·m², …, then possibly one step to the cap c, then c, c, …. So the
+// ratios of consecutive waits of an operation are m, m, …, one ratio in
+// [1, m] (the step to the cap), then 1, 1, …, with the same m for every
+// operation (m = 1 for a fixed sleep). The statistic asks whether such an m
+// exists once each ratio is widened by the noise bounds of its two waits
+// (interval arithmetic on log ratios): the hypothesis "deterministic" is
+// feasible or it is not. Jittered waits (full: U(0, v); equal: v/2 + U(0,
+// v/2); decorrelated: U(base, 3·prev)) give ratios spread so widely that no
+// single m explains them. Waits that all lie within the noise of one value
+// are deterministic at once (this also catches immediate retries).
+//
+//   - Infeasible: jitter holds (the waits cannot come from a deterministic
+//     schedule).
+//   - Feasible with at least MinRatios informative ratios (both waits above
+//     3·Noise): jitter fails.
+//   - Feasible with fewer: inconclusive (fails, naming how many are needed).
+//
+// Growing. Over every pair (i < j) of waits of the same operation, a pair is
+// concordant when wait j exceeds wait i by more than the noise of both, and
+// discordant when it falls short by as much. The score (C − D) / pairs is
+// Kendall's tau with ties kept in the denominator: 0 for a fixed sleep, 1 for
+// exponential backoff, clearly positive (≈ 0.6) for jittered exponential
+// backoff. Growing holds when the score is at least GrowingMinScore (0.25),
+// with at least MinPairs pairs; fewer is inconclusive.
+
+// BackoffParams tunes the statistics; the zero value means the defaults.
+type BackoffParams struct {
+	Noise           float64 // ms, absolute noise allowance (default 6)
+	NoiseRel        float64 // relative noise allowance (default 0.02)
+	MinRatios       int     // informative ratios needed to call a schedule deterministic (default 6)
+	MinPairs        int     // within-operation pairs needed to judge growth (default 6)
+	GrowingMinScore float64 // default 0.25
+}
+
+func (p BackoffParams) withDefaults() BackoffParams {
+	if p.Noise == 0 {
+		p.Noise = 5
+	}
+	if p.NoiseRel == 0 {
+		p.NoiseRel = 0.02
+	}
+	if p.MinRatios == 0 {
+		p.MinRatios = 6
+	}
+	if p.MinPairs == 0 {
+		p.MinPairs = 6
+	}
+	if p.GrowingMinScore == 0 {
+		p.GrowingMinScore = 0.25
+	}
+	return p
+}
+
+func (p BackoffParams) tol(w float64) float64 { return p.Noise + p.NoiseRel*w }
+
+// Judgement is a backoff statistic's outcome.
+type Judgement struct {
+	Conclusive bool
+	Holds      bool    // meaningful when Conclusive
+	Have, Need int     // data points available / needed
+	Score      float64 // growth score (growing only)
+	Detail     string
+}
+
+// JudgeJitter decides whether the waits (ms, per call of an operation, by
+// retry index; NaN marks a wait left out) were jittered. See the comment on
+// backoff statistics above.
+func JudgeJitter(waits [][]float64, params BackoffParams) Judgement {
+	p := params.withDefaults()
+	var all []float64
+	for _, s := range waits {
+		for _, w := range s {
+			if !math.IsNaN(w) {
+				all = append(all, w)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return Judgement{Need: p.MinRatios, Detail: "no retries after a failure"}
+	}
+	informative := 0
+	type interval struct{ lo, hi float64 }
+	var ops [][]interval
+	for _, s := range waits {
+		var rs []interval
+		for i := 1; i < len(s); i++ {
+			a, b := s[i-1], s[i]
+			if math.IsNaN(a) || math.IsNaN(b) {
+				// A left-out wait breaks the chain: start a new run of ratios.
+				if len(rs) > 0 {
+					ops = append(ops, rs)
+				}
+				rs = nil
+				continue
+			}
+			ta, tb := p.tol(a), p.tol(b)
+			lo := math.Log(math.Max(b-tb, 1e-3) / (a + ta))
+			hi := math.Inf(1)
+			if a-ta > 0 {
+				hi = math.Log((b + tb) / (a - ta))
+			}
+			if a > 3*p.Noise && b > 3*p.Noise {
+				informative++
+			}
+			rs = append(rs, interval{lo, hi})
+		}
+		if len(rs) > 0 {
+			ops = append(ops, rs)
+		}
+	}
+	// A deterministic schedule gives every call the same wait at the same
+	// retry index: compare the calls index by index.
+	crossOK := true
+	for i := 0; ; i++ {
+		lo, hi, n := math.Inf(1), math.Inf(-1), 0
+		for _, s := range waits {
+			if i < len(s) && !math.IsNaN(s[i]) {
+				lo, hi = math.Min(lo, s[i]), math.Max(hi, s[i])
+				n++
+			}
+		}
+		if n == 0 {
+			break
+		}
+		if n > 1 && hi > 3*p.Noise {
+			informative += n - 1
+		}
+		if hi-lo > p.tol(lo)+p.tol(hi) {
+			crossOK = false
+		}
+	}
+	// All waits within the noise of one value: a fixed delay.
+	sorted := append([]float64(nil), all...)
+	sort.Float64s(sorted)
+	lo, hi := sorted[0], sorted[len(sorted)-1]
+	if len(all) > p.MinRatios && hi-lo <= p.tol(lo)+p.tol(hi) {
+		return Judgement{Conclusive: true, Holds: false, Have: len(all), Need: p.MinRatios,
+			Detail: fmt.Sprintf("all %d waits within noise of %.0fms: a fixed delay", len(all), (lo+hi)/2)}
+	}
+	if !crossOK {
+		return Judgement{Conclusive: true, Holds: true, Have: informative, Need: p.MinRatios,
+			Detail: fmt.Sprintf("waits at the same retry differ beyond noise %s", fmtWaits(waits))}
+	}
+	// Candidate log multipliers: 0 and every interval's lower end (the
+	// feasible set for m is a union of closed intervals whose lower ends are
+	// among these).
+	cands := []float64{0}
+	for _, rs := range ops {
+		for _, r := range rs {
+			if r.lo > 0 {
+				cands = append(cands, r.lo)
+			}
+		}
+	}
+	sort.Float64s(cands)
+	in := func(r interval, x float64) bool { return r.lo <= x && x <= r.hi }
+	opFits := func(rs []interval, lm float64) bool {
+		// prefix containing lm, at most one step in [0, lm], suffix containing 0.
+		for pre := 0; pre <= len(rs); pre++ {
+			if pre > 0 && !in(rs[pre-1], lm) {
+				break
+			}
+			for t := 0; t <= 1 && pre+t <= len(rs); t++ {
+				if t == 1 && !(rs[pre].lo <= lm && rs[pre].hi >= 0) {
+					continue
+				}
+				rest := true
+				for i := pre + t; i < len(rs); i++ {
+					if !in(rs[i], 0) {
+						rest = false
+						break
+					}
+				}
+				if rest {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, lm := range cands {
+		fits := true
+		for _, rs := range ops {
+			if !opFits(rs, lm) {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			if informative < p.MinRatios {
+				return Judgement{Have: informative, Need: p.MinRatios,
+					Detail: fmt.Sprintf("inconclusive: %d informative comparisons of waits, need %d (waits %s)", informative, p.MinRatios, fmtWaits(waits))}
+			}
+			return Judgement{Conclusive: true, Holds: false, Have: informative, Need: p.MinRatios,
+				Detail: fmt.Sprintf("waits fit a deterministic schedule ×%.2f per retry (waits %s)", math.Exp(lm), fmtWaits(waits))}
+		}
+	}
+	return Judgement{Conclusive: true, Holds: true, Have: informative, Need: p.MinRatios,
+		Detail: fmt.Sprintf("no deterministic schedule explains the waits %s", fmtWaits(waits))}
+}
+
+// JudgeGrowing decides whether the waits grow from retry to retry. See the
+// package comment on backoff statistics.
+func JudgeGrowing(waits [][]float64, params BackoffParams) Judgement {
+	p := params.withDefaults()
+	pairs, c, d := 0, 0, 0
+	for _, s := range waits {
+		for i := 0; i < len(s); i++ {
+			for j := i + 1; j < len(s); j++ {
+				pairs++
+				t := p.tol(s[i]) + p.tol(s[j])
+				switch {
+				case s[j] > s[i]+t:
+					c++
+				case s[j] < s[i]-t:
+					d++
+				}
+			}
+		}
+	}
+	if pairs < p.MinPairs {
+		return Judgement{Have: pairs, Need: p.MinPairs,
+			Detail: fmt.Sprintf("inconclusive: %d pairs of waits within operations, need %d (waits %s)", pairs, p.MinPairs, fmtWaits(waits))}
+	}
+	score := float64(c-d) / float64(pairs)
+	j := Judgement{Conclusive: true, Holds: score >= p.GrowingMinScore, Have: pairs, Need: p.MinPairs, Score: score}
+	if j.Holds {
+		j.Detail = fmt.Sprintf("waits grow: trend %.2f ≥ %.2f over %d pairs (waits %s)", score, p.GrowingMinScore, pairs, fmtWaits(waits))
+	} else {
+		j.Detail = fmt.Sprintf("waits do not grow: trend %.2f < %.2f over %d pairs (waits %s)", score, p.GrowingMinScore, pairs, fmtWaits(waits))
+	}
+	return j
+}
+
+func fmtWaits(waits [][]float64) string {
+	out := ""
+	for i, s := range waits {
+		if i > 0 {
+			out += " "
+		}
+		out += "["
+		for k, w := range s {
+			if k > 0 {
+				out += " "
+			}
+			out += fmt.Sprintf("%.0fms", w)
+		}
+		out += "]"
+	}
+	return out
+}

@@ -1,0 +1,104 @@
+package observe
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Artifacts is what a listing of all object versions says about duplicates.
+type Artifacts struct {
+	Keys     int // distinct keys (delete markers aside)
+	Versions int // object versions (delete markers aside)
+	// Duplicates, as DESIGN defines them: for every key its versions beyond
+	// the first; plus, for every run and every kinds glob, the matching keys
+	// beyond the first.
+	Duplicates int
+	// Details explains each duplicate for messages.
+	Details []string
+}
+
+// Duplicates judges versions (all object versions under the artifact prefix)
+// against the runs' ids and the kinds globs (matched on each key's base
+// name).
+func Duplicates(versions []ObjectVersion, runIDs []string, kinds []string) Artifacts {
+	var a Artifacts
+	count := map[string]int{}
+	for _, v := range versions {
+		if v.IsDeleteMarker {
+			continue
+		}
+		a.Versions++
+		count[v.Key]++
+	}
+	keys := make([]string, 0, len(count))
+	for k := range count {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	a.Keys = len(keys)
+	for _, k := range keys {
+		if n := count[k]; n > 1 {
+			a.Duplicates += n - 1
+			a.Details = append(a.Details, fmt.Sprintf("%s has %d versions", k, n))
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range runIDs {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		for _, kind := range kinds {
+			var match []string
+			for _, k := range keys {
+				if hasSegment(k, id) && Glob(kind, path.Base(k)) {
+					match = append(match, k)
+				}
+			}
+			if len(match) > 1 {
+				a.Duplicates += len(match) - 1
+				a.Details = append(a.Details, fmt.Sprintf("run %s wrote %d %q keys: %s", id, len(match), kind, strings.Join(match, ", ")))
+			}
+		}
+	}
+	return a
+}
+
+func hasSegment(key, seg string) bool {
+	for _, s := range strings.Split(key, "/") {
+		if s == seg {
+			return true
+		}
+	}
+	return false
+}
+
+// Glob matches name against pattern, where `*` matches any run of
+// characters (`/` included) and `?` one character, as DESIGN's globs do.
+func Glob(pattern, name string) bool {
+	// Iterative wildcard match with backtracking to the last star.
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == name[n]):
+			p++
+			n++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

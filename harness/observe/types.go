@@ -1,0 +1,156 @@
+package observe
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Request is one journal line, as DESIGN "The journal" names its fields. It
+// is decoded from the proxies' JSONL, so observe depends on the journal's
+// contract and not on the proxy's Go types.
+type Request struct {
+	Seq            int64           `json:"seq"`
+	Target         string          `json:"target"`
+	Run            int             `json:"run"`
+	Attempt        int             `json:"attempt"`
+	Start          time.Time       `json:"start"`
+	End            time.Time       `json:"end"`
+	Method         string          `json:"method"`
+	Path           string          `json:"path"`
+	Query          string          `json:"query,omitempty"`
+	OpHeader       string          `json:"op_header,omitempty"`
+	OpKey          string          `json:"op_key,omitempty"`
+	Range          string          `json:"range,omitempty"`
+	Status         int             `json:"status"`
+	UpstreamStatus int             `json:"upstream_status,omitempty"`
+	RetryAfterMS   int64           `json:"retry_after_ms,omitempty"`
+	Fault          string          `json:"fault,omitempty"`
+	Action         json.RawMessage `json:"action,omitempty"`
+	Delivered      *bool           `json:"delivered,omitempty"`
+	BytesIn        int64           `json:"bytes_in,omitempty"`
+	BytesOut       int64           `json:"bytes_out,omitempty"`
+	Error          string          `json:"error,omitempty"`
+}
+
+// OK reports whether the client received a 2xx or 3xx answer.
+func (r Request) OK() bool { return r.Status >= 200 && r.Status < 400 }
+
+// Injected reports whether a fault rule fired on this request.
+func (r Request) Injected() bool { return r.Fault != "" }
+
+// answer names what the client got: the status, or the error when none.
+func (r Request) answer() string {
+	if r.Status != 0 {
+		return fmt.Sprint(r.Status)
+	}
+	if r.Error != "" {
+		return "no answer (" + r.Error + ")"
+	}
+	return "no answer"
+}
+
+// ObjectVersion is one entry of a listing of all object versions.
+type ObjectVersion struct {
+	Key            string
+	VersionID      string
+	IsDeleteMarker bool
+	LastModified   time.Time
+}
+
+// Notification is one alert as the receiver recorded it: one Alertmanager
+// alert (of a webhook payload) or one PagerDuty event.
+type Notification struct {
+	// Source is "alertmanager" or "pagerduty".
+	Source string
+	// Action is the Alertmanager alert status (firing, resolved) or the
+	// PagerDuty event_action (trigger, acknowledge, resolve).
+	Action string
+	// Severity is the Alertmanager `severity` label or the PagerDuty
+	// payload.severity.
+	Severity string
+	// Valid is false for a payload the receiver rejected.
+	Valid bool
+	Name  string
+	At    time.Time
+}
+
+// Firing reports whether n opens (or re-notifies) an alert, as opposed to a
+// resolve or an acknowledgement, which never count.
+func (n Notification) Firing() bool {
+	if !n.Valid {
+		return false
+	}
+	switch n.Source {
+	case "pagerduty":
+		return n.Action == "trigger"
+	default:
+		return n.Action == "firing" || n.Action == ""
+	}
+}
+
+// Page reports whether n is a page as DESIGN defines it: a firing
+// Alertmanager alert of severity page or critical, or a PagerDuty trigger of
+// severity critical or error.
+func (n Notification) Page() bool {
+	if !n.Firing() {
+		return false
+	}
+	s := strings.ToLower(n.Severity)
+	if n.Source == "pagerduty" {
+		return s == "critical" || s == "error"
+	}
+	return s == "page" || s == "critical"
+}
+
+// Level maps n's severity onto the policy's info | warning | page.
+func (n Notification) Level() string {
+	if n.Page() {
+		return "page"
+	}
+	return strings.ToLower(n.Severity)
+}
+
+// RunRecord is the runner's record of one process start of the workload.
+type RunRecord struct {
+	Run      int    // scheduled run, 1..
+	Attempt  int    // restart attempt, 0..
+	RunID    string // the run's id, kept across restarts
+	Start    time.Time
+	End      time.Time
+	ExitCode int
+	// Crashed: ended by an injected kill or a signal the harness did not send.
+	Crashed bool
+	// TimedOut: killed for passing the workload's per-run timeout.
+	TimedOut bool
+	// Signal names the signal that ended the process, if any.
+	Signal string
+}
+
+// Succeeded reports whether the process exited 0 by itself.
+func (r RunRecord) Succeeded() bool {
+	return r.ExitCode == 0 && !r.Crashed && !r.TimedOut && r.Signal == ""
+}
+
+// FaultEvent is a fault that fired off the wire, on the harness timer (a
+// timer crash or pause of a target).
+type FaultEvent struct {
+	Name   string
+	Target string
+	At     time.Time
+}
+
+// sortRequests orders requests by start time, then by target and sequence.
+func sortRequests(rs []Request) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if !rs[i].Start.Equal(rs[j].Start) {
+			return rs[i].Start.Before(rs[j].Start)
+		}
+		if rs[i].Target != rs[j].Target {
+			return rs[i].Target < rs[j].Target
+		}
+		return rs[i].Seq < rs[j].Seq
+	})
+}

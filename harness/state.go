@@ -1,0 +1,243 @@
+package harness
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// StateHome is where run records live: $GAMEDAY_STATE_HOME, else
+// $XDG_STATE_HOME/gameday, else ~/.local/state/gameday.
+func StateHome() (string, error) {
+	if d := os.Getenv("GAMEDAY_STATE_HOME"); d != "" {
+		return d, nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "gameday"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("state dir: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "gameday"), nil
+}
+
+// ProcessRecord identifies a started process by pid and kernel start time,
+// so that a recycled pid is never mistaken for it.
+type ProcessRecord struct {
+	Target string `json:"target"`
+	PID    int    `json:"pid"`
+	Start  uint64 `json:"start"`
+}
+
+// ContainerRecord names a started container.
+type ContainerRecord struct {
+	Target string `json:"target"`
+	ID     string `json:"id"`
+}
+
+// RunRecord is what a run has started, as written to
+// <state home>/runs/<run id>.json.
+type RunRecord struct {
+	RunID      string            `json:"run_id"`
+	Owner      ProcessRecord     `json:"owner"`
+	StartedAt  time.Time         `json:"started_at"`
+	Dir        string            `json:"dir,omitempty"`
+	Processes  []ProcessRecord   `json:"processes,omitempty"`
+	Containers []ContainerRecord `json:"containers,omitempty"`
+}
+
+// Run is one harness run: its id (the value of the `gameday.run` container
+// label), a temporary directory for data and logs, and the record of what
+// it started. Its methods are safe for concurrent use.
+type Run struct {
+	ID  string
+	Dir string
+
+	mu   sync.Mutex
+	rec  RunRecord
+	path string
+}
+
+// NewRun creates the run's temporary directory and its state record.
+func NewRun(id string, now time.Time) (*Run, error) {
+	home, err := StateHome()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(home, "runs"), 0o700); err != nil {
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "gameday-"+id+"-")
+	if err != nil {
+		return nil, fmt.Errorf("create run dir: %w", err)
+	}
+	self := os.Getpid()
+	start, _ := ProcessStartTime(self)
+	r := &Run{
+		ID:   id,
+		Dir:  dir,
+		path: filepath.Join(home, "runs", id+".json"),
+		rec:  RunRecord{RunID: id, Owner: ProcessRecord{PID: self, Start: start}, StartedAt: now.UTC(), Dir: dir},
+	}
+	if err := r.saveLocked(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return r, nil
+}
+
+// RecordPath is the run's state file.
+func (r *Run) RecordPath() string { return r.path }
+
+func (r *Run) saveLocked() error {
+	data, err := json.MarshalIndent(r.rec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write run record: %w", err)
+	}
+	tmp := r.path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("write run record: %w", err)
+	}
+	if err := os.Rename(tmp, r.path); err != nil {
+		return fmt.Errorf("write run record: %w", err)
+	}
+	return nil
+}
+
+func (r *Run) addProcess(target string, pid int) error {
+	start, err := ProcessStartTime(pid)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rec.Processes = append(r.rec.Processes, ProcessRecord{Target: target, PID: pid, Start: start})
+	return r.saveLocked()
+}
+
+func (r *Run) removeProcess(pid int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, p := range r.rec.Processes {
+		if p.PID == pid {
+			r.rec.Processes = append(r.rec.Processes[:i], r.rec.Processes[i+1:]...)
+			break
+		}
+	}
+	_ = r.saveLocked()
+}
+
+func (r *Run) addContainer(target, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rec.Containers = append(r.rec.Containers, ContainerRecord{Target: target, ID: id})
+	return r.saveLocked()
+}
+
+func (r *Run) removeContainer(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, c := range r.rec.Containers {
+		if c.ID == id {
+			r.rec.Containers = append(r.rec.Containers[:i], r.rec.Containers[i+1:]...)
+			break
+		}
+	}
+	_ = r.saveLocked()
+}
+
+// Close removes the run's directory and its record. Call it after every
+// target is stopped.
+func (r *Run) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := os.RemoveAll(r.Dir)
+	if e := os.Remove(r.path); e != nil && !errors.Is(e, os.ErrNotExist) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// ProcessStartTime returns the start time of pid in clock ticks since boot,
+// field 22 of /proc/<pid>/stat.
+func ProcessStartTime(pid int) (uint64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("process %d: %w", pid, err)
+	}
+	s := string(data)
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("process %d: malformed stat", pid)
+	}
+	fields := strings.Fields(s[i+1:])
+	// fields[0] is field 3 (state); starttime is field 22.
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("process %d: malformed stat", pid)
+	}
+	v, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("process %d: malformed start time: %w", pid, err)
+	}
+	return v, nil
+}
+
+// processState returns field 3 of /proc/<pid>/stat (R, S, T, Z...).
+func processState(pid int) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+3 > len(s) {
+		return "", fmt.Errorf("process %d: malformed stat", pid)
+	}
+	return s[i+2 : i+3], nil
+}
+
+// alive reports whether p still runs: the pid exists with the recorded start
+// time and is not a zombie.
+func alive(p ProcessRecord) bool {
+	start, err := ProcessStartTime(p.PID)
+	if err != nil || start != p.Start {
+		return false
+	}
+	st, err := processState(p.PID)
+	return err == nil && st != "Z" && st != "X"
+}
+
+// LoadRunRecords reads every run record under the state home.
+func LoadRunRecords() ([]RunRecord, []string, error) {
+	home, err := StateHome()
+	if err != nil {
+		return nil, nil, err
+	}
+	paths, err := filepath.Glob(filepath.Join(home, "runs", "*.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var recs []RunRecord
+	var files []string
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var rec RunRecord
+		if err := json.Unmarshal(data, &rec); err != nil || rec.RunID == "" {
+			continue
+		}
+		recs = append(recs, rec)
+		files = append(files, p)
+	}
+	return recs, files, nil
+}
