@@ -294,4 +294,3 @@ func notifyWithRetry(ctx context.Context, nf Notifier, n Notification, r SendRet
 	})
 	return attempts, err
 }
-
