@@ -1,0 +1,503 @@
+package scenarios
+
+import (
+	"time"
+)
+
+// Scenario is one scenario file, loaded, defaulted and validated. Every
+// field is read-only for consumers once LoadFile returned it.
+type Scenario struct {
+	// File is the absolute path of the scenario file.
+	File string `yaml:"-" json:"-"`
+
+	// Name is required, matches [a-z0-9-] and is unique in a run.
+	Name string `yaml:"name,required" json:"name" jsonschema:"required,pattern=^[a-z0-9-]+$"`
+	// Description is free text for people.
+	Description string `yaml:"description" json:"description,omitempty"`
+	// Tags are free labels, shown by `gameday list`.
+	Tags []string `yaml:"tags" json:"tags,omitempty"`
+	// Seed is nil when absent: the runner then picks one (and records it);
+	// --seed overrides it.
+	Seed *int64 `yaml:"seed" json:"seed,omitempty"`
+	// Timeout is the hard cap for the whole scenario. Default 2m.
+	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
+
+	// Targets are the systems the scenario boots, in file order.
+	Targets Targets `yaml:"targets,required" json:"targets" jsonschema:"required"`
+	// Workload is the step that runs against the targets.
+	Workload Workload `yaml:"workload,required" json:"workload" jsonschema:"required"`
+	// Faults are the injection rules, in file order (which is rule order).
+	Faults []*Fault `yaml:"faults" json:"faults,omitempty"`
+	// Expect holds what must be observed for the scenario to pass.
+	Expect Expect `yaml:"expect" json:"expect,omitempty"`
+}
+
+// DefaultTimeout is the scenario timeout when the file gives none.
+const DefaultTimeout = 2 * time.Minute
+
+// Target kinds.
+const (
+	KindMinIO = "minio" // a real MinIO server
+	KindStub  = "stub"  // a stub HTTP API (gameday stub) answering Routes
+)
+
+// WorkloadTarget is the reserved target name of faults that crash or pause
+// the workload itself.
+const WorkloadTarget = "workload"
+
+// Targets are the scenario's targets in file order. In YAML they are a
+// mapping from name to target.
+type Targets []*Target
+
+// Target returns the target called name, or nil.
+func (ts Targets) Target(name string) *Target {
+	for _, t := range ts {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// FirstMinIO returns the first minio target in file order, or nil.
+func (ts Targets) FirstMinIO() *Target {
+	for _, t := range ts {
+		if t.Kind == KindMinIO {
+			return t
+		}
+	}
+	return nil
+}
+
+// Target returns the scenario's target called name, or nil.
+func (s *Scenario) Target(name string) *Target { return s.Targets.Target(name) }
+
+// FirstMinIO returns the scenario's first minio target in file order, or nil.
+func (s *Scenario) FirstMinIO() *Target { return s.Targets.FirstMinIO() }
+
+// Target is one system under test: a MinIO server or a stub API.
+type Target struct {
+	// Name is the target's key in the targets mapping: [a-z0-9-], not
+	// "workload", and its env form GAMEDAY_<NAME>_URL must not clash.
+	Name string `yaml:"-" json:"-"`
+	// Kind is KindMinIO or KindStub.
+	Kind string `yaml:"kind,required" json:"kind" jsonschema:"required,enum=minio,enum=stub"`
+
+	// Buckets (minio only) are created before the run, with versioning.
+	Buckets []string `yaml:"buckets" json:"buckets,omitempty"`
+	// Objects (minio only) are written directly before faults are armed.
+	Objects []*Object `yaml:"objects" json:"objects,omitempty"`
+
+	// Routes (stub only) are answered first match wins; unmatched requests
+	// get a 404 JSON error.
+	Routes []*Route `yaml:"routes" json:"routes,omitempty"`
+}
+
+// EnvVar returns the name of the environment variable that carries the
+// target's proxy URL: GAMEDAY_<NAME>_URL, upper-cased, '-' → '_'.
+func (t *Target) EnvVar() string { return EnvVarFor(t.Name) }
+
+// Object is an object written into a bucket before the run. Exactly one of
+// Size, Content and FromFile is set.
+type Object struct {
+	// Bucket must be one of the target's Buckets.
+	Bucket string `yaml:"bucket,required" json:"bucket" jsonschema:"required"`
+	// Key is the object key.
+	Key string `yaml:"key,required" json:"key" jsonschema:"required"`
+	// Size, when set, asks for that many deterministic bytes derived from the
+	// scenario's seed (and the key).
+	Size *Size `yaml:"size" json:"size,omitempty"`
+	// Content, when set, is the object's literal content (may be empty).
+	Content *string `yaml:"content" json:"content,omitempty"`
+	// FromFile, when set, is the absolute path of a file whose bytes are the
+	// content (written relative to the scenario file; it must exist).
+	FromFile string `yaml:"from_file" json:"from_file,omitempty"`
+}
+
+// Route is one answer of a stub target.
+type Route struct {
+	// Method is the methods this route answers; empty means any.
+	Method Methods `yaml:"method" json:"method,omitempty"`
+	// Path is a glob: '*' matches any run of characters ('/' included) and a
+	// "{param}" segment matches exactly one path segment.
+	Path string `yaml:"path,required" json:"path" jsonschema:"required"`
+	// Status is the answer's status code. Default 200.
+	Status int `yaml:"status" json:"status,omitempty"`
+	// JSON, when non-nil, is sent as an application/json body. Free-form
+	// data: map[string]any, []any, string, int64, uint64, float64, bool.
+	JSON any `yaml:"json" json:"json,omitempty"`
+	// Body, when set, is sent as is (text/plain unless Headers say
+	// otherwise). At most one of JSON and Body.
+	Body *string `yaml:"body" json:"body,omitempty"`
+	// Headers are added to the answer.
+	Headers map[string]string `yaml:"headers" json:"headers,omitempty"`
+	// Delay is waited before answering. 0 = none.
+	Delay time.Duration `yaml:"delay" json:"delay,omitempty"`
+}
+
+// Methods is a list of upper-case HTTP methods. In YAML it is one method
+// (`method: GET`) or a list (`method: [GET, PUT]`); lower case is accepted
+// and upper-cased.
+type Methods []string
+
+// Has reports whether m is empty (any method) or contains method.
+func (m Methods) Has(method string) bool {
+	if len(m) == 0 {
+		return true
+	}
+	for _, x := range m {
+		if x == method {
+			return true
+		}
+	}
+	return false
+}
+
+// Workload pipeline names.
+const PipelineReference = "reference"
+
+// Workload is the step run against the targets: the reference pipeline or
+// any command. Exactly one of Pipeline and Exec is set.
+type Workload struct {
+	// Pipeline names a built-in pipeline; only "reference" exists.
+	Pipeline string `yaml:"pipeline" json:"pipeline,omitempty" jsonschema:"enum=reference"`
+	// Exec is a command and its arguments, run without a shell.
+	Exec []string `yaml:"exec" json:"exec,omitempty"`
+	// Policy is the absolute path of a policy file (written relative to the
+	// scenario file; it must exist), handed over as GAMEDAY_POLICY. Empty
+	// when absent.
+	Policy string `yaml:"policy" json:"policy,omitempty"`
+	// Env is added to the workload's cleaned environment.
+	Env map[string]string `yaml:"env" json:"env,omitempty"`
+	// RunID is the run id as written; empty when absent, meaning
+	// "<name>-<seed>". Use Scenario.RunIDFor to get a run's id.
+	RunID string `yaml:"run_id" json:"run_id,omitempty"`
+	// Runs is the number of scheduled runs. Default 1.
+	Runs int `yaml:"runs" json:"runs,omitempty"`
+	// Every is the logical spacing between scheduled runs
+	// (GAMEDAY_SCHEDULED_AT). Default 0.
+	Every time.Duration `yaml:"every" json:"every,omitempty"`
+	// Restarts is how many times a crashed run is started again, same
+	// run_id. Default 0.
+	Restarts int `yaml:"restarts" json:"restarts,omitempty"`
+	// SLA, when non-zero, makes a run late by end - start - SLA when that is
+	// positive. 0 = no SLA.
+	SLA time.Duration `yaml:"sla" json:"sla,omitempty"`
+	// Timeout is the per-run cap; a run past it is killed and counts as
+	// failed. Default: the scenario's Timeout.
+	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
+}
+
+// Fault phases (Fault.On).
+const (
+	OnRequest  = "request"  // before forwarding (the default)
+	OnResponse = "response" // after the upstream answered
+)
+
+// Fault is one injection rule: match + action + schedule.
+type Fault struct {
+	// Name is required, [a-z0-9-], unique among the scenario's faults.
+	Name string `yaml:"name,required" json:"name" jsonschema:"required,pattern=^[a-z0-9-]+$"`
+	// Target names the target whose proxy applies the rule, or
+	// WorkloadTarget for crash/pause of the workload. Required in
+	// scenarios; optional in LoadFaults files (empty = any proxy).
+	Target string `yaml:"target" json:"target,omitempty"`
+	// Via (only with Target == WorkloadTarget) names the target whose
+	// proxy's requests trigger the rule; empty = every proxy.
+	Via string `yaml:"via" json:"via,omitempty"`
+	// Match restricts the requests the rule applies to; nil matches every
+	// request (and, for crash/pause, makes the fault a timer).
+	Match *Match `yaml:"match" json:"match,omitempty"`
+	// Action is what is done; exactly one action is set.
+	Action Action `yaml:"action,required" json:"action" jsonschema:"required"`
+	// On is OnRequest (default) or OnResponse.
+	On string `yaml:"on" json:"on,omitempty" jsonschema:"enum=request,enum=response"`
+
+	// After: the rule is active only from this time since the faults were
+	// armed. nil = from arming.
+	After *time.Duration `yaml:"after" json:"after,omitempty"`
+	// Until: the rule is active only before this time since arming; nil = no
+	// end. After < Until when both are set.
+	Until *time.Duration `yaml:"until" json:"until,omitempty"`
+	// Skip lets the first N matches pass. nil = none; positive when set.
+	Skip *int `yaml:"skip" json:"skip,omitempty"`
+	// Every injects on every Nth match after the skipped ones. nil = every
+	// match; positive when set.
+	Every *int `yaml:"every" json:"every,omitempty"`
+	// Times injects at most N times. nil = unlimited; positive when set.
+	Times *int `yaml:"times" json:"times,omitempty"`
+	// Probability, in [0, 1], is drawn from the scenario's seeded RNG. nil
+	// = always (1).
+	Probability *float64 `yaml:"probability" json:"probability,omitempty"`
+}
+
+// IsTimer reports whether the fault fires on a timer (a crash or pause
+// without match) rather than on requests.
+func (f *Fault) IsTimer() bool {
+	return f.Match == nil && (f.Action.Crash != nil || f.Action.Pause != nil)
+}
+
+// Match says which requests a fault applies to. Every set field must hold.
+type Match struct {
+	// Method is one method or a list; empty = any.
+	Method Methods `yaml:"method" json:"method,omitempty"`
+	// Path is a glob in which '*' matches any run of characters, '/'
+	// included. Empty = any path.
+	Path string `yaml:"path" json:"path,omitempty"`
+	// Headers must be present with exactly these values.
+	Headers map[string]string `yaml:"headers" json:"headers,omitempty"`
+	// Query parameters must be present with exactly these values.
+	Query map[string]string `yaml:"query" json:"query,omitempty"`
+}
+
+// Action names (Action.Kind).
+const (
+	ActionStatus   = "status"
+	ActionDelay    = "delay"
+	ActionReset    = "reset"
+	ActionHang     = "hang"
+	ActionTruncate = "truncate"
+	ActionThrottle = "throttle"
+	ActionCrash    = "crash"
+	ActionPause    = "pause"
+)
+
+// Action is what a fault does; after loading exactly one field is set.
+//
+// In YAML the action is a mapping with one action key; `status` may be
+// accompanied by `s3_code`, `body`, `headers` and `retry_after`:
+//
+//	{status: 503}  {status: 429, retry_after: 2s}  {delay: 300ms}
+//	{reset: true}  {hang: true}  {truncate: 1KiB}  {throttle: 64KiB}
+//	{crash: {restart_after: 2s}}  {crash: {}}  {pause: 2s}
+type Action struct {
+	Status *StatusAction
+	// Delay holds the request (or response, with on: response) this long.
+	Delay *time.Duration
+	// Reset closes the client connection with a TCP reset, no response.
+	Reset bool
+	// Hang holds the request until the client gives up or the scenario ends.
+	Hang bool
+	// Truncate sends this many bytes of the body, then closes.
+	Truncate *Size
+	// Throttle limits the body to this many bytes per second.
+	Throttle *Size
+	// Crash kills the target (or the workload's process group).
+	Crash *CrashAction
+	// Pause freezes the target (or the workload) for this long. Written
+	// `pause: 2s`.
+	Pause *time.Duration
+}
+
+// Kind returns the name of the action that is set (ActionStatus, ...), or
+// "" when none is.
+func (a Action) Kind() string {
+	switch {
+	case a.Status != nil:
+		return ActionStatus
+	case a.Delay != nil:
+		return ActionDelay
+	case a.Reset:
+		return ActionReset
+	case a.Hang:
+		return ActionHang
+	case a.Truncate != nil:
+		return ActionTruncate
+	case a.Throttle != nil:
+		return ActionThrottle
+	case a.Crash != nil:
+		return ActionCrash
+	case a.Pause != nil:
+		return ActionPause
+	}
+	return ""
+}
+
+// StatusAction answers with an error status instead of forwarding (or
+// instead of the upstream's answer, with on: response).
+type StatusAction struct {
+	// Code is the HTTP status, 100..599.
+	Code int
+	// S3Code overrides the S3 error code of the XML body on minio targets
+	// (default derived from Code: 503 ServiceUnavailable, 500 InternalError,
+	// 429 SlowDown, 403 AccessDenied, 401 InvalidAccessKeyId).
+	S3Code string
+	// Body, when set, replaces the protocol-true error body.
+	Body *string
+	// Headers are added to the answer.
+	Headers map[string]string
+	// RetryAfter, when set, is sent as the Retry-After header. Only with
+	// 429 or 503.
+	RetryAfter *RetryAfter
+}
+
+// RetryAfter is a Retry-After value: a delay (sent as whole seconds,
+// rounded up) or an HTTP-date. Exactly one of Delay/Date is meaningful:
+// Date is zero for a delay.
+type RetryAfter struct {
+	Delay time.Duration
+	Date  time.Time
+}
+
+// CrashAction kills a target or the workload.
+type CrashAction struct {
+	// RestartAfter restarts the target this long after the crash; nil =
+	// never (targets are still brought back before observing). Not
+	// allowed on the workload, which restarts through workload.restarts.
+	RestartAfter *time.Duration `yaml:"restart_after" json:"restart_after,omitempty"`
+}
+
+// Outcomes (Expect.Outcome).
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+)
+
+// Expect holds the expectations of a scenario; each nil or empty field is
+// not checked.
+type Expect struct {
+	// Outcome is the exit of the last run: OutcomeSuccess or
+	// OutcomeFailure; "" = not checked.
+	Outcome string `yaml:"outcome" json:"outcome,omitempty" jsonschema:"enum=success,enum=failure"`
+	// Pages is the number of pages received.
+	Pages *Cmp `yaml:"pages" json:"pages,omitempty"`
+	// Alerts counts alerts (any notification that is not a resolve or an
+	// acknowledgement) by severity.
+	Alerts *AlertsExpect `yaml:"alerts" json:"alerts,omitempty"`
+	// RetriesAfter bounds the retries that follow given statuses (fail-fast).
+	RetriesAfter []*RetriesAfter `yaml:"retries_after" json:"retries_after,omitempty"`
+	// AttemptsPerOperation compares the largest attempt count of any
+	// operation (of Target, or of every target when Target is "").
+	AttemptsPerOperation *TargetCmp `yaml:"attempts_per_operation" json:"attempts_per_operation,omitempty"`
+	// Backoff judges the gaps between attempts.
+	Backoff *BackoffExpect `yaml:"backoff" json:"backoff,omitempty"`
+	// RetryAfterHonored: no retry came sooner than an announced Retry-After
+	// (allowing 50 ms).
+	RetryAfterHonored *RetryAfterHonored `yaml:"retry_after_honored" json:"retry_after_honored,omitempty"`
+	// Artifacts counts duplicate artifacts.
+	Artifacts *ArtifactsExpect `yaml:"artifacts" json:"artifacts,omitempty"`
+	// RecoveryTime compares the scenario's recovery time (a duration
+	// comparison).
+	RecoveryTime *Cmp `yaml:"recovery_time" json:"recovery_time,omitempty"`
+	// Duration compares the scenario's wall time (a duration comparison).
+	Duration *Cmp `yaml:"duration" json:"duration,omitempty"`
+	// Requests count requests by received status.
+	Requests []*RequestsExpect `yaml:"requests" json:"requests,omitempty"`
+}
+
+// AlertsExpect compares alert counts by severity; nil = not checked.
+type AlertsExpect struct {
+	Info    *Cmp `yaml:"info" json:"info,omitempty"`
+	Warning *Cmp `yaml:"warning" json:"warning,omitempty"`
+	Page    *Cmp `yaml:"page" json:"page,omitempty"`
+}
+
+// RetriesAfter bounds the retries that follow an answer with one of
+// Status: at most Max of them.
+type RetriesAfter struct {
+	// Target narrows the count to one target; "" = every target.
+	Target string `yaml:"target" json:"target,omitempty"`
+	// Status is one status or a list (`status: 401` or `[401, 403]`).
+	Status StatusList `yaml:"status,required" json:"status" jsonschema:"required"`
+	// Max is the largest allowed number of such retries (>= 0).
+	Max int `yaml:"max,required" json:"max" jsonschema:"required,minimum=0"`
+}
+
+// StatusList is one HTTP status or a list of them.
+type StatusList []int
+
+// Has reports whether l contains status.
+func (l StatusList) Has(status int) bool {
+	for _, s := range l {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// TargetCmp is a count comparison, optionally narrowed to one target. In
+// YAML it is a comparison (`"<=5"`) or the long form
+// `{target: storage, max: "<=5"}`.
+type TargetCmp struct {
+	// Target narrows to one target; "" = every target.
+	Target string
+	// Cmp is the comparison (a count).
+	Cmp Cmp
+}
+
+// BackoffExpect judges backoff between attempts of each operation. Nil
+// fields are not checked.
+type BackoffExpect struct {
+	// Target narrows to one target; "" = every target.
+	Target string `yaml:"target" json:"target,omitempty"`
+	// Jitter true: delays must be jittered (false: must be deterministic).
+	Jitter *bool `yaml:"jitter" json:"jitter,omitempty"`
+	// Growing true: delays must grow (false: must not grow).
+	Growing *bool `yaml:"growing" json:"growing,omitempty"`
+}
+
+// RetryAfterHonored is `retry_after_honored: true` or the long form
+// `{target: storage, honored: true}`.
+type RetryAfterHonored struct {
+	// Target narrows to one target; "" = every target.
+	Target string
+	// Honored is the expected truth of "no retry came too early".
+	Honored bool
+}
+
+// ArtifactsExpect counts duplicate artifacts in a bucket.
+type ArtifactsExpect struct {
+	// Target is the minio target listed; defaults to the first minio
+	// target in file order (filled in by LoadFile).
+	Target string `yaml:"target" json:"target,omitempty"`
+	// Bucket is the artifact bucket; required, one of the target's buckets.
+	Bucket string `yaml:"bucket,required" json:"bucket" jsonschema:"required"`
+	// Prefix limits the listing to keys with this prefix.
+	Prefix string `yaml:"prefix" json:"prefix,omitempty"`
+	// Kinds are globs matched against keys' base names; see DESIGN
+	// "Duplicates". Default none (only extra versions count).
+	Kinds []string `yaml:"kinds" json:"kinds,omitempty"`
+	// Duplicates compares the number of duplicates. Nil = not checked...
+	// but the usual value is 0.
+	Duplicates *Cmp `yaml:"duplicates" json:"duplicates,omitempty"`
+}
+
+// RequestsExpect counts the requests of a target whose received status is
+// Status.
+type RequestsExpect struct {
+	// Target narrows to one target; "" = every target.
+	Target string `yaml:"target" json:"target,omitempty"`
+	// Status is the received status (0 = none arrived). Required.
+	Status int `yaml:"status,required" json:"status" jsonschema:"required"`
+	// Count compares the number of such requests. Required.
+	Count Cmp `yaml:"count,required" json:"count" jsonschema:"required"`
+}
+
+// Size is a number of bytes. In YAML it is a plain integer or a string with
+// a unit: B, KiB, MiB, GiB (powers of 1024) or KB, MB, GB (powers of 1000),
+// e.g. 4MiB, "512 KiB", 1000.
+type Size int64
+
+// Comparison operators (Cmp.Op).
+const (
+	OpEQ = "=="
+	OpLE = "<="
+	OpGE = ">="
+	OpLT = "<"
+	OpGT = ">"
+)
+
+// Cmp is a comparison of a count or of a duration. In YAML it is a number
+// or a duration (meaning ==), or a string with an operator: "<=3", ">=1",
+// "<10s", "==0", ">2".
+type Cmp struct {
+	// Op is one of OpEQ, OpLE, OpGE, OpLT, OpGT.
+	Op string
+	// N is the count compared against when IsDuration is false.
+	N int64
+	// D is the duration compared against when IsDuration is true.
+	D time.Duration
+	// IsDuration says the right-hand side was written as a duration.
+	IsDuration bool
+}
