@@ -43,13 +43,13 @@ type Entry struct {
 
 // Values of Entry.Error.
 const (
-	ErrReset        = "reset"          // the proxy reset the client connection (injected)
-	ErrHang         = "hang"           // the proxy held the request until the client or the proxy gave up
-	ErrUpstreamDown = "upstream-down"  // the upstream refused or reset; the client was reset too
-	ErrClientGone   = "client-gone"    // the client went away before the response was delivered
-	ErrTruncated    = "truncated"      // the body was cut after the rule's byte count
-	ErrCrashHeld    = "crash-held"     // a crash held the response and the connection was closed unanswered
-	ErrUpstream     = "upstream-error" // the upstream failed mid-response
+	ErrReset        = "reset"         // an injected reset: the client connection got a TCP RST
+	ErrHang         = "hang"          // held until the client or the proxy gave up
+	ErrUpstreamDown = "upstream-down" // the upstream refused, reset or died mid-answer; the client was reset too
+	ErrClientGone   = "client-gone"   // the client went away before the response was delivered
+	ErrProxyClosed  = "proxy-closed"  // the proxy closed while the request was in flight
+	ErrTruncated    = "truncated"     // the body was cut after the rule's byte count, then the connection closed
+	ErrCrash        = "crash"         // a crash rule closed the connection unanswered
 )
 
 // opHeaders are the request headers that name an operation, in priority order.

@@ -1,0 +1,432 @@
+package injectors
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// exchange is one request going through the proxy and its journal entry.
+type exchange struct {
+	p           *Proxy
+	w           http.ResponseWriter
+	r           *http.Request
+	in          *countingBody
+	e           Entry
+	wroteHeader bool
+	hijacked    bool
+}
+
+// countingBody counts the request body bytes read from the client. The
+// transport may read it from another goroutine, hence the atomic.
+type countingBody struct {
+	rc io.ReadCloser
+	n  atomic.Int64
+}
+
+func (c *countingBody) Read(b []byte) (int, error) {
+	n, err := c.rc.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *countingBody) Close() error { return c.rc.Close() }
+
+func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
+	rangeHdr := r.Header.Get("Range")
+	x := &exchange{p: p, w: w, r: r, in: &countingBody{rc: r.Body}}
+	x.e = Entry{
+		Target:  p.cfg.Target,
+		Run:     int(p.run.Load()),
+		Attempt: int(p.attempt.Load()),
+		Start:   p.now().UTC(),
+		Method:  r.Method,
+		Path:    r.URL.Path,
+		Query:   RedactQuery(r.URL.RawQuery),
+		OpKey:   OpKey(r.Method, r.URL.Path, r.URL.RawQuery, rangeHdr),
+		Range:   rangeHdr,
+	}
+	for _, h := range opHeaders {
+		if v := r.Header.Get(h); v != "" {
+			x.e.OpHeader = v
+			break
+		}
+	}
+	return x
+}
+
+// finish completes the entry and writes it to the journal.
+func (x *exchange) finish() {
+	x.e.BytesIn = x.in.n.Load()
+	x.e.End = x.p.now().UTC()
+	x.p.journal.write(&x.e)
+}
+
+// serve runs the exchange: pick a rule, apply its request-side action,
+// forward, apply its response-side action, deliver.
+func (x *exchange) serve() {
+	ctx := x.r.Context()
+	rule := x.p.pick(x.r, x.e.Start)
+	var a Action
+	onResponse := false
+	if rule != nil {
+		x.e.Fault = rule.Name
+		x.e.Action = rule.Action.Kind()
+		a = rule.Action
+		onResponse = rule.On == OnResponse
+	}
+	if rule != nil && !onResponse {
+		switch {
+		case a.Status != nil:
+			x.answer(a.Status)
+			return
+		case a.Delay > 0:
+			if !x.wait(ctx, a.Delay) {
+				return
+			}
+		case a.Reset:
+			x.reset(ErrReset)
+			return
+		case a.Hang:
+			x.hang()
+			return
+		case a.Crash != nil:
+			x.callback(x.p.cfg.OnCrash, *rule)
+			if rule.Workload {
+				// The client is the process that was just killed: the
+				// request never reaches the upstream.
+				x.closeUnanswered(ErrCrash)
+				return
+			}
+		case a.Pause != nil:
+			x.callback(x.p.cfg.OnPause, *rule)
+		}
+	}
+	resp, ok := x.forward(ctx)
+	if !ok {
+		return
+	}
+	defer resp.Body.Close()
+	if onResponse {
+		switch {
+		case a.Status != nil:
+			_ = resp.Body.Close()
+			x.answer(a.Status)
+			return
+		case a.Delay > 0:
+			if !x.wait(ctx, a.Delay) {
+				return
+			}
+		case a.Reset:
+			_ = resp.Body.Close()
+			x.reset(ErrReset)
+			return
+		case a.Hang:
+			_ = resp.Body.Close()
+			x.hang()
+			return
+		case a.Crash != nil:
+			// The upstream has done the work; hold its answer until the
+			// process is dead, then close the connection unanswered.
+			x.callback(x.p.cfg.OnCrash, *rule)
+			_ = resp.Body.Close()
+			x.closeUnanswered(ErrCrash)
+			return
+		case a.Pause != nil:
+			x.callback(x.p.cfg.OnPause, *rule)
+		}
+	}
+	var limit, rate int64 = -1, 0
+	if rule != nil {
+		if a.Truncate != nil {
+			limit = *a.Truncate
+		}
+		rate = a.Throttle
+	}
+	x.deliver(ctx, resp, limit, rate)
+}
+
+// base returns the proxy's lifetime context: not cancelled when the
+// client leaves, cancelled when the proxy closes.
+func (x *exchange) base() context.Context {
+	if b, ok := x.r.Context().Value(baseKey{}).(context.Context); ok {
+		return b
+	}
+	return context.Background()
+}
+
+// goneReason tells why the request context ended.
+func (x *exchange) goneReason() string {
+	if x.base().Err() != nil {
+		return ErrProxyClosed
+	}
+	return ErrClientGone
+}
+
+// wait sleeps d or until ctx ends; false (and the error noted) when ctx
+// ended first.
+func (x *exchange) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		x.e.Error = x.goneReason()
+		return false
+	}
+}
+
+// callback hands a crash or pause to the harness.
+func (x *exchange) callback(fn func(context.Context, Rule) error, r Rule) {
+	if fn == nil {
+		return
+	}
+	if err := fn(x.base(), r); err != nil {
+		x.e.Error = r.Action.Kind() + "-failed"
+		x.p.srv.ErrorLog.Printf("injectors: rule %s: %s: %v", r.Name, r.Action.Kind(), err)
+	}
+}
+
+// forward sends the request upstream, unchanged, Host included. On
+// failure it resets the client (upstream down) or notes that the client or
+// the proxy went away.
+func (x *exchange) forward(ctx context.Context) (*http.Response, bool) {
+	out := x.r.Clone(ctx)
+	out.RequestURI = ""
+	up := x.p.cfg.Upstream
+	out.URL.Scheme, out.URL.Host = up.Scheme, up.Host
+	if up.Path != "" && up.Path != "/" {
+		out.URL.Path = strings.TrimSuffix(up.Path, "/") + out.URL.Path
+		if out.URL.RawPath != "" {
+			out.URL.RawPath = strings.TrimSuffix(up.EscapedPath(), "/") + out.URL.RawPath
+		}
+	}
+	out.Host = x.r.Host
+	out.Close = false
+	if x.r.ContentLength == 0 {
+		out.Body = nil
+	} else {
+		out.Body = x.in
+	}
+	removeHop(out.Header)
+	if _, ok := out.Header["User-Agent"]; !ok {
+		// An empty value stops the transport from adding its own.
+		out.Header["User-Agent"] = []string{""}
+	}
+	resp, err := x.p.transport.RoundTrip(out)
+	if err != nil {
+		if ctx.Err() != nil {
+			x.e.Error = x.goneReason()
+			return nil, false
+		}
+		// Refused, reset, or closed before answering: the client sees
+		// what it would see from a dead server, never an invented 502.
+		x.reset(ErrUpstreamDown)
+		return nil, false
+	}
+	x.e.UpstreamStatus = resp.StatusCode
+	return resp, true
+}
+
+func (x *exchange) writeHeader(code int) {
+	x.w.WriteHeader(code)
+	x.e.Status = code
+	x.wroteHeader = true
+}
+
+// answer writes an injected status.
+func (x *exchange) answer(st *Status) {
+	now := x.p.now()
+	h, body := errorAnswer(x.p.cfg.Kind, st, x.r, now)
+	wh := x.w.Header()
+	for k, v := range h {
+		wh[k] = v
+	}
+	x.e.RetryAfterMS = retryAfterMS(h.Get("Retry-After"), now)
+	x.writeHeader(st.Code)
+	if x.r.Method != http.MethodHead && bodyAllowed(st.Code) {
+		n, err := x.w.Write(body)
+		x.e.BytesOut += int64(n)
+		if err != nil {
+			x.e.Error = ErrClientGone
+			return
+		}
+	}
+	x.e.Delivered = true
+}
+
+func bodyAllowed(code int) bool {
+	return code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified
+}
+
+// deliver streams the upstream response to the client; limit >= 0 cuts the
+// body after limit bytes, rate > 0 throttles it to rate bytes/s.
+func (x *exchange) deliver(ctx context.Context, resp *http.Response, limit, rate int64) {
+	h := x.w.Header()
+	for k, vv := range resp.Header {
+		h[k] = vv
+	}
+	removeHop(h)
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // no sniffing: forward unchanged
+	}
+	x.e.RetryAfterMS = retryAfterMS(resp.Header.Get("Retry-After"), x.p.now())
+	x.writeHeader(resp.StatusCode)
+
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	chunk := len(buf)
+	if rate > 0 {
+		chunk = int(min(max(rate/20, 1), int64(len(buf))))
+	}
+	rc := http.NewResponseController(x.w)
+	start := time.Now()
+	var written int64
+	for {
+		want := chunk
+		if limit >= 0 {
+			if written >= limit {
+				if x.more(resp, limit) {
+					x.e.Error = ErrTruncated
+					x.closeUnanswered(ErrTruncated)
+					return
+				}
+				break
+			}
+			want = int(min(int64(want), limit-written))
+		}
+		n, rerr := resp.Body.Read(buf[:want])
+		if n > 0 {
+			wn, werr := x.w.Write(buf[:n])
+			written += int64(wn)
+			x.e.BytesOut = written
+			if werr != nil {
+				x.e.Error = x.goneReason()
+				return
+			}
+			if rate > 0 {
+				_ = rc.Flush()
+				due := start.Add(time.Duration(float64(written) / float64(rate) * float64(time.Second)))
+				if d := time.Until(due); d > 0 && !x.wait(ctx, d) {
+					return
+				}
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			if ctx.Err() != nil {
+				x.e.Error = x.goneReason()
+				return
+			}
+			// The upstream died mid-body: cut the client as it would be.
+			x.reset(ErrUpstreamDown)
+			return
+		}
+	}
+	for k, vv := range resp.Trailer {
+		h[http.TrailerPrefix+k] = vv
+	}
+	x.e.Delivered = true
+}
+
+// more reports whether resp's body goes on past limit bytes (already read).
+func (x *exchange) more(resp *http.Response, limit int64) bool {
+	if resp.ContentLength >= 0 {
+		return resp.ContentLength > limit
+	}
+	var one [1]byte
+	n, _ := io.ReadFull(resp.Body, one[:])
+	return n == 1
+}
+
+// hijack takes the client connection over, flushing what was written.
+func (x *exchange) hijack() net.Conn {
+	rc := http.NewResponseController(x.w)
+	if x.wroteHeader {
+		_ = rc.Flush()
+	}
+	c, _, err := rc.Hijack()
+	if err != nil {
+		return nil
+	}
+	x.hijacked = true
+	x.e.Delivered = false
+	return c
+}
+
+// reset sends the client a TCP RST: SO_LINGER 0, then close.
+func (x *exchange) reset(reason string) {
+	x.e.Error = reason
+	x.e.Delivered = false
+	c := x.hijack()
+	if c == nil {
+		return
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = c.Close()
+}
+
+// closeUnanswered closes the client connection without (the rest of) an
+// answer.
+func (x *exchange) closeUnanswered(reason string) {
+	x.e.Error = reason
+	x.e.Delivered = false
+	if c := x.hijack(); c != nil {
+		_ = c.Close()
+	}
+}
+
+// hang holds the connection until the client closes it or the proxy
+// closes.
+func (x *exchange) hang() {
+	x.e.Error = ErrHang
+	x.e.Delivered = false
+	c := x.hijack()
+	if c == nil {
+		return
+	}
+	if !x.p.track(c) {
+		_ = c.Close()
+		return
+	}
+	defer x.p.untrack(c)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = io.Copy(io.Discard, c)
+	}()
+	select {
+	case <-done:
+	case <-x.base().Done():
+	}
+	_ = c.Close()
+	<-done
+}
+
+// track registers a hijacked connection so Close can end it; false when
+// the proxy is already closing.
+func (p *Proxy) track(c net.Conn) bool {
+	p.life.Lock()
+	defer p.life.Unlock()
+	if p.closed {
+		return false
+	}
+	p.hijacked[c] = struct{}{}
+	return true
+}
+
+func (p *Proxy) untrack(c net.Conn) {
+	p.life.Lock()
+	delete(p.hijacked, c)
+	p.life.Unlock()
+}

@@ -1,0 +1,292 @@
+package injectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a Proxy. Only Upstream is required.
+type Config struct {
+	// Upstream is the server the proxy stands in front of (scheme and host;
+	// a path, if any, is prefixed to every request path).
+	Upstream *url.URL
+	// Listen is the address to bind; default "127.0.0.1:0" (a free port).
+	Listen string
+	// Kind decides how injected statuses look; default KindJSON.
+	Kind Kind
+	// Target is the name of the target behind the proxy, written to the
+	// journal.
+	Target string
+	// Journal receives one JSON line per request (see Entry); nil writes
+	// none. Writes are buffered; Close flushes them.
+	Journal io.Writer
+	// Seed seeds the RNG that draws Schedule.Probability.
+	Seed int64
+	// OnCrash is called when a crash rule fires, with the rule (its
+	// Workload flag says whose process). It must return once the process
+	// is dead, and honour ctx, which ends when the proxy closes. nil: the
+	// crash only has its effect on the connection.
+	OnCrash func(ctx context.Context, r Rule) error
+	// OnPause is called when a pause rule fires; it should return once the
+	// process is frozen (the harness thaws it after Pause.For).
+	OnPause func(ctx context.Context, r Rule) error
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Transport forwards requests; default a keep-alive transport that
+	// takes no proxy from the environment and asks for no compression.
+	Transport http.RoundTripper
+	// ErrorLog receives net/http's server errors; default discards them.
+	ErrorLog *log.Logger
+}
+
+// Proxy is a fault-injecting HTTP reverse proxy in front of one upstream.
+// Its methods are safe for concurrent use.
+type Proxy struct {
+	cfg       Config
+	transport http.RoundTripper
+	now       func() time.Time
+	journal   *journal
+	ln        net.Listener
+	srv       *http.Server
+
+	mu    sync.Mutex // guards rules and rng
+	rules *ruleSet
+	rng   *rand.Rand
+
+	run, attempt atomic.Int64
+
+	life      sync.Mutex // guards closed, hijacked, and wg.Add
+	closed    bool
+	hijacked  map[net.Conn]struct{}
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New checks cfg and binds the listener (so Addr is known at once). Serving
+// starts with Start.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.Upstream == nil || cfg.Upstream.Host == "" {
+		return nil, errors.New("new proxy: upstream URL with a host required")
+	}
+	if cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https" {
+		return nil, fmt.Errorf("new proxy: upstream scheme %q, want http or https", cfg.Upstream.Scheme)
+	}
+	switch cfg.Kind {
+	case "":
+		cfg.Kind = KindJSON
+	case KindS3, KindJSON:
+	default:
+		return nil, fmt.Errorf("new proxy: kind %q, want s3 or json", cfg.Kind)
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	p := &Proxy{
+		cfg:       cfg,
+		transport: cfg.Transport,
+		now:       cfg.Now,
+		journal:   newJournal(cfg.Journal),
+		rng:       rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
+		hijacked:  map[net.Conn]struct{}{},
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.transport == nil {
+		p.transport = &http.Transport{
+			Proxy:                 nil,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:          256,
+			MaxIdleConnsPerHost:   256,
+			IdleConnTimeout:       90 * time.Second,
+			DisableCompression:    true,
+			WriteBufferSize:       128 << 10,
+			ReadBufferSize:        128 << 10,
+			ExpectContinueTimeout: 0,
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("new proxy: listen %s: %w", cfg.Listen, err)
+	}
+	p.ln = ln
+	errLog := cfg.ErrorLog
+	if errLog == nil {
+		errLog = log.New(io.Discard, "", 0)
+	}
+	p.srv = &http.Server{Handler: p, ErrorLog: errLog, IdleTimeout: 2 * time.Minute, ReadHeaderTimeout: time.Minute}
+	return p, nil
+}
+
+// baseKey carries the proxy's lifetime context inside request contexts.
+type baseKey struct{}
+
+// Start serves in the background until Close is called or ctx ends (which
+// closes the proxy).
+func (p *Proxy) Start(ctx context.Context) error {
+	p.life.Lock()
+	if p.closed {
+		p.life.Unlock()
+		return errors.New("start proxy: closed")
+	}
+	if p.cancel != nil {
+		p.life.Unlock()
+		return errors.New("start proxy: already started")
+	}
+	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.cancel = cancel
+	p.life.Unlock()
+	p.srv.BaseContext = func(net.Listener) context.Context {
+		return context.WithValue(base, baseKey{}, base)
+	}
+	go func() { _ = p.srv.Serve(p.ln) }()
+	context.AfterFunc(ctx, func() { _ = p.Close() })
+	return nil
+}
+
+// Addr returns the listen address, host:port.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// URL returns http://Addr.
+func (p *Proxy) URL() string { return "http://" + p.Addr() }
+
+// Arm replaces the armed rules with rules, in order, and restarts their
+// counters and the after/until clock. It returns an error naming the first
+// invalid rule and then leaves the armed rules as they were.
+func (p *Proxy) Arm(rules []Rule) error {
+	for i, r := range rules {
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("arm rule %d (%s): %w", i, r.Name, err)
+		}
+	}
+	s := &ruleSet{rules: append([]Rule(nil), rules...), counters: make([]RuleCounter, len(rules)), armedAt: p.now()}
+	for i, r := range rules {
+		s.counters[i].Name = r.Name
+	}
+	p.mu.Lock()
+	p.rules = s
+	p.mu.Unlock()
+	return nil
+}
+
+// Disarm removes every rule; requests are then forwarded untouched.
+func (p *Proxy) Disarm() {
+	p.mu.Lock()
+	p.rules = nil
+	p.mu.Unlock()
+}
+
+// Counters returns the counters of the armed rules, in rule order.
+func (p *Proxy) Counters() []RuleCounter {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rules == nil {
+		return nil
+	}
+	return append([]RuleCounter(nil), p.rules.counters...)
+}
+
+// SetRun sets the run and attempt written to the journal for requests that
+// arrive from now on.
+func (p *Proxy) SetRun(run, attempt int) {
+	p.run.Store(int64(run))
+	p.attempt.Store(int64(attempt))
+}
+
+// Close stops the proxy: it stops listening, ends held and hung requests,
+// cuts connections still open, waits for handlers to write their journal
+// lines and flushes the journal. It returns the first journal write error.
+// Calling it again returns the same result.
+func (p *Proxy) Close() error {
+	p.closeOnce.Do(func() {
+		p.life.Lock()
+		p.closed = true
+		if p.cancel != nil {
+			p.cancel()
+		}
+		for c := range p.hijacked {
+			_ = c.Close()
+		}
+		p.life.Unlock()
+		_ = p.srv.Close()
+		_ = p.ln.Close()
+		p.wg.Wait()
+		if t, ok := p.transport.(interface{ CloseIdleConnections() }); ok {
+			t.CloseIdleConnections()
+		}
+		p.closeErr = p.journal.flush()
+	})
+	return p.closeErr
+}
+
+// enter registers a handler; false when the proxy is closing.
+func (p *Proxy) enter() bool {
+	p.life.Lock()
+	defer p.life.Unlock()
+	if p.closed {
+		return false
+	}
+	p.wg.Add(1)
+	return true
+}
+
+// pick evaluates the armed rules for req.
+func (p *Proxy) pick(req *http.Request, now time.Time) *Rule {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rules == nil {
+		return nil
+	}
+	return p.rules.pick(req, now, p.rng)
+}
+
+// hopHeaders are removed when forwarding, both ways.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+func removeHop(h http.Header) {
+	for _, f := range h.Values("Connection") {
+		for _, name := range strings.Split(f, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, k := range hopHeaders {
+		if k == "Te" && h.Get("Te") == "trailers" {
+			continue
+		}
+		h.Del(k)
+	}
+}
+
+// ServeHTTP handles one request: it picks the rule, applies it and
+// forwards, then writes the journal line.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !p.enter() {
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = c.Close()
+		}
+		return
+	}
+	defer p.wg.Done()
+	x := p.newExchange(w, r)
+	defer x.finish()
+	x.serve()
+}
+
+// bufPool holds copy buffers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}

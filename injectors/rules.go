@@ -1,0 +1,326 @@
+package injectors
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// On says when a rule's action applies: before the request is forwarded, or
+// after the upstream answered.
+type On string
+
+// Values of On. The zero value means OnRequest.
+const (
+	OnRequest  On = "request"
+	OnResponse On = "response"
+)
+
+// Rule is one fault: which requests it matches, what it does to them and
+// when. Rules are evaluated in order for each request; see Proxy.Arm.
+type Rule struct {
+	Name     string
+	Match    Match
+	Action   Action
+	On       On // "" means OnRequest
+	Schedule Schedule
+	// Workload marks a fault on the workload rather than on the target: its
+	// crash or pause is of the workload's process group (still handed to
+	// Config.OnCrash / OnPause, which see this flag).
+	Workload bool
+}
+
+// Match selects requests. Every set field must hold; the zero Match matches
+// every request.
+type Match struct {
+	// Methods, if not empty, lists the methods that match (case-insensitive).
+	Methods []string
+	// Path, if set, is a glob over the decoded request path in which `*`
+	// matches any run of characters, `/` included; every other character
+	// matches itself.
+	Path string
+	// Headers must be present with exactly these values (Host included).
+	Headers map[string]string
+	// Query parameters must be present with exactly these values.
+	Query map[string]string
+}
+
+// Action is what a rule does. Exactly one field is set.
+//
+// Truncate and Throttle act on the response body whatever On says; every
+// other action happens before forwarding (OnRequest) or once the upstream
+// has answered (OnResponse).
+type Action struct {
+	Status   *Status       // answer with this status instead of the upstream's
+	Delay    time.Duration // wait this long, then go on
+	Reset    bool          // reset the client connection (TCP RST), no response
+	Hang     bool          // hold the request until the client goes away or the proxy closes
+	Truncate *int64        // send this many body bytes, then close the connection
+	Throttle int64         // bytes per second for the response body
+	Crash    *Crash        // hand to Config.OnCrash
+	Pause    *Pause        // hand to Config.OnPause
+}
+
+// Status is an injected HTTP answer. Its body is protocol-true for the
+// proxy's Kind unless Body is set.
+type Status struct {
+	Code   int
+	S3Code string // S3 error code; default from Code (see DefaultS3Code)
+	Body   string // replaces the generated body when not empty
+	// Headers are added to the answer.
+	Headers map[string]string
+	// RetryAfter, when positive, is sent as Retry-After in whole seconds
+	// (rounded up).
+	RetryAfter time.Duration
+	// RetryAfterDate, when set, is sent verbatim as Retry-After (an
+	// HTTP-date). It wins over RetryAfter.
+	RetryAfterDate string
+}
+
+// Crash asks the harness to kill a process: the target, or the workload
+// when Rule.Workload. RestartAfter nil means never restart.
+type Crash struct {
+	RestartAfter *time.Duration
+}
+
+// Pause asks the harness to freeze a process for For.
+type Pause struct {
+	For time.Duration
+}
+
+// Schedule says which matching requests a rule injects into. Fields combine
+// with AND; the zero Schedule fires on every match.
+type Schedule struct {
+	After time.Duration // only from this long after arming
+	Until time.Duration // only before this long after arming; 0: no end
+	Skip  int           // let the first Skip matches pass
+	Every int           // among the matches after the skipped ones, only every Nth; 0 or 1: each
+	Times int           // at most this many injections; 0: no limit
+	// Probability, when in (0, 1), is the chance that a match the other
+	// fields allow fires, drawn from the proxy's seeded RNG. 0 means no
+	// draw (always), as does 1.
+	Probability float64
+}
+
+// Kind returns the name of the action: status, delay, reset, hang,
+// truncate, throttle, crash or pause; "" when no field is set.
+func (a Action) Kind() string {
+	switch {
+	case a.Status != nil:
+		return "status"
+	case a.Delay > 0:
+		return "delay"
+	case a.Reset:
+		return "reset"
+	case a.Hang:
+		return "hang"
+	case a.Truncate != nil:
+		return "truncate"
+	case a.Throttle > 0:
+		return "throttle"
+	case a.Crash != nil:
+		return "crash"
+	case a.Pause != nil:
+		return "pause"
+	}
+	return ""
+}
+
+func (a Action) count() int {
+	n := 0
+	for _, set := range []bool{a.Status != nil, a.Delay != 0, a.Reset, a.Hang, a.Truncate != nil, a.Throttle != 0, a.Crash != nil, a.Pause != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// Validate reports the first thing wrong with r.
+func (r Rule) Validate() error {
+	a := r.Action
+	switch n := a.count(); {
+	case n == 0:
+		return errors.New("no action")
+	case n > 1:
+		return fmt.Errorf("%d actions, want exactly one", n)
+	}
+	switch {
+	case a.Status != nil && (a.Status.Code < 100 || a.Status.Code > 599):
+		return fmt.Errorf("status %d out of range 100..599", a.Status.Code)
+	case a.Status != nil && a.Status.RetryAfter < 0:
+		return errors.New("negative retry_after")
+	case a.Delay < 0:
+		return errors.New("negative delay")
+	case a.Truncate != nil && *a.Truncate < 0:
+		return errors.New("negative truncate")
+	case a.Throttle < 0:
+		return errors.New("negative throttle")
+	case a.Pause != nil && a.Pause.For < 0:
+		return errors.New("negative pause")
+	case a.Crash != nil && a.Crash.RestartAfter != nil && *a.Crash.RestartAfter < 0:
+		return errors.New("negative restart_after")
+	}
+	if r.On != "" && r.On != OnRequest && r.On != OnResponse {
+		return fmt.Errorf("on %q, want request or response", r.On)
+	}
+	s := r.Schedule
+	switch {
+	case s.After < 0 || s.Until < 0:
+		return errors.New("negative after/until")
+	case s.Until > 0 && s.Until <= s.After:
+		return errors.New("until must be later than after")
+	case s.Skip < 0 || s.Every < 0 || s.Times < 0:
+		return errors.New("negative skip/every/times")
+	case s.Probability < 0 || s.Probability > 1:
+		return fmt.Errorf("probability %v out of range 0..1", s.Probability)
+	}
+	return nil
+}
+
+// matches reports whether req is selected by m. q caches the parsed query.
+func (m *Match) matches(req *http.Request, q *url.Values) bool {
+	if len(m.Methods) > 0 {
+		ok := false
+		for _, meth := range m.Methods {
+			if strings.EqualFold(meth, req.Method) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if m.Path != "" && !Glob(m.Path, req.URL.Path) {
+		return false
+	}
+	for k, v := range m.Headers {
+		got := req.Header.Get(k)
+		if strings.EqualFold(k, "Host") {
+			got = req.Host
+		}
+		if got != v {
+			return false
+		}
+		if got == "" && req.Header.Values(k) == nil && !strings.EqualFold(k, "Host") {
+			return false
+		}
+	}
+	if len(m.Query) > 0 {
+		if *q == nil {
+			*q = req.URL.Query()
+		}
+		for k, v := range m.Query {
+			vals, ok := (*q)[k]
+			if !ok {
+				return false
+			}
+			found := false
+			for _, got := range vals {
+				if got == v {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Glob reports whether name matches pattern, in which `*` matches any run
+// of characters (`/` included) and every other character matches itself.
+func Glob(pattern, name string) bool {
+	// Iterative matching with backtracking to the last star: linear in
+	// practice, never exponential.
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case p < len(pattern) && pattern[p] == name[n]:
+			p++
+			n++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// RuleCounter is the state of one armed rule.
+type RuleCounter struct {
+	Name     string
+	Matched  int // requests whose match held
+	Injected int // requests the rule fired on
+}
+
+// ruleSet is what Arm installs: the rules, their counters, the arming time.
+type ruleSet struct {
+	rules    []Rule
+	counters []RuleCounter
+	armedAt  time.Time
+}
+
+// pick evaluates the rules for req in order, as DESIGN "Rule order" says:
+// every rule whose match holds advances its match counter; the first whose
+// schedule also fires wins and advances its injected counter. Rules after
+// the winner only count the match (they draw nothing). It returns the
+// winner, or nil. The caller holds the proxy's lock.
+func (s *ruleSet) pick(req *http.Request, now time.Time, rng *rand.Rand) *Rule {
+	var q url.Values
+	var won *Rule
+	since := now.Sub(s.armedAt)
+	for i := range s.rules {
+		r := &s.rules[i]
+		if !r.Match.matches(req, &q) {
+			continue
+		}
+		c := &s.counters[i]
+		c.Matched++
+		if won != nil {
+			continue
+		}
+		if fires(&r.Schedule, c, since, rng) {
+			c.Injected++
+			won = r
+		}
+	}
+	return won
+}
+
+// fires applies a schedule to the c.Matched-th match, since arming.
+func fires(s *Schedule, c *RuleCounter, since time.Duration, rng *rand.Rand) bool {
+	if since < s.After || (s.Until > 0 && since >= s.Until) {
+		return false
+	}
+	if c.Matched <= s.Skip {
+		return false
+	}
+	if s.Every > 1 && (c.Matched-s.Skip)%s.Every != 0 {
+		return false
+	}
+	if s.Times > 0 && c.Injected >= s.Times {
+		return false
+	}
+	if s.Probability > 0 && s.Probability < 1 && rng.Float64() >= s.Probability {
+		return false
+	}
+	return true
+}
