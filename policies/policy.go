@@ -16,7 +16,7 @@ import "time"
 // section with its documented default.
 type Policy struct {
 	// Retry says how often and how patiently an operation is retried.
-	Retry Retry `yaml:"retry" json:"retry"`
+	Retry Retry `yaml:"retry,required" json:"retry"`
 	// Classify maps HTTP statuses, S3 error codes and network error kinds
 	// to error classes. Default: DefaultClassify().
 	Classify Classify `yaml:"classify,omitempty" json:"classify,omitempty"`
@@ -37,9 +37,10 @@ type Policy struct {
 type Retry struct {
 	// MaxAttempts is the most attempts (first try included) an operation
 	// gets. At least 1. Required.
-	MaxAttempts int `yaml:"max_attempts" json:"max_attempts" jsonschema:"minimum=1"`
-	// Backoff is the delay between attempts.
-	Backoff Backoff `yaml:"backoff" json:"backoff"`
+	MaxAttempts int `yaml:"max_attempts,required" json:"max_attempts" jsonschema:"minimum=1"`
+	// Backoff is the delay between attempts. Default: initial 1s, max 20s,
+	// multiplier 2, full jitter.
+	Backoff Backoff `yaml:"backoff,omitempty" json:"backoff,omitempty"`
 	// AttemptTimeout bounds one attempt. Default 60s.
 	AttemptTimeout time.Duration `yaml:"attempt_timeout,omitempty" json:"attempt_timeout,omitempty"`
 	// OverallTimeout bounds the operation, all attempts and sleeps
@@ -77,8 +78,8 @@ const (
 // RetryAfter is the Retry-After section.
 type RetryAfter struct {
 	// Honor makes a Retry-After (seconds or HTTP-date) replace the backoff
-	// delay when it is longer.
-	Honor bool `yaml:"honor" json:"honor"`
+	// delay when it is longer. Default true.
+	Honor bool `yaml:"honor,omitempty" json:"honor,omitempty"`
 	// Cap bounds an honoured Retry-After. Default 30s.
 	Cap time.Duration `yaml:"cap,omitempty" json:"cap,omitempty"`
 }
@@ -184,15 +185,15 @@ const (
 // AlertRule is one alert rule.
 type AlertRule struct {
 	// Name identifies the rule; unique in the file.
-	Name string `yaml:"name" json:"name"`
+	Name string `yaml:"name,required" json:"name"`
 	// When is an expression (expr-lang) over the documented variables:
 	// failure_count, consecutive_failures, late, error_class, run_id,
 	// pipeline, step, attempts.
-	When string `yaml:"when" json:"when"`
+	When string `yaml:"when,required" json:"when"`
 	// Severity is info, warning or page.
-	Severity Severity `yaml:"severity" json:"severity"`
+	Severity Severity `yaml:"severity,required" json:"severity"`
 	// Notify names receivers of Alerts.Receivers.
-	Notify []string `yaml:"notify" json:"notify"`
+	Notify []string `yaml:"notify,required" json:"notify"`
 	// DedupWindow suppresses a repeat of the same alert within it. 0: none.
 	DedupWindow time.Duration `yaml:"dedup_window,omitempty" json:"dedup_window,omitempty"`
 	// AutoResolve resolves the alert on the next successful run.
@@ -210,13 +211,13 @@ type Receiver struct {
 // AlertmanagerReceiver posts Alertmanager webhook payloads (version "4").
 type AlertmanagerReceiver struct {
 	// URL is the full URL payloads are POSTed to.
-	URL string `yaml:"url" json:"url"`
+	URL string `yaml:"url,required" json:"url"`
 }
 
 // PagerDutyReceiver posts PagerDuty Events API v2 events.
 type PagerDutyReceiver struct {
 	// URL is the full Events v2 URL (e.g. .../v2/enqueue).
-	URL string `yaml:"url" json:"url"`
+	URL string `yaml:"url,required" json:"url"`
 	// RoutingKey is the integration's routing key.
-	RoutingKey string `yaml:"routing_key" json:"routing_key"`
+	RoutingKey string `yaml:"routing_key,required" json:"routing_key"`
 }
