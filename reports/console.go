@@ -108,7 +108,7 @@ func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
 		}
 	}
 	if opts.Live {
-		c.progress = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithRefreshRate(opts.RefreshRate), mpb.WithWidth(100))
+		c.progress = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(opts.RefreshRate), mpb.WithWidth(100))
 	}
 	return c
 }
@@ -129,9 +129,10 @@ func (c *Console) line(scenario string) *scenarioLine {
 			mpb.BarFillerClearOnComplete(),
 			mpb.BarFillerClearOnAbort(),
 			mpb.PrependDecorators(
-				decor.Any(func(decor.Statistics) string { return c.status(st) }, decor.WC{W: 9, C: decor.DindentRight}),
+				// Meta colours after the width is measured, so columns align.
+				decor.Meta(decor.Any(func(decor.Statistics) string { return status(st) }, decor.WC{W: 4, C: decor.DindentRight | decor.DextraSpace}), c.colorVerdict),
 				decor.Name(scenario, decor.WC{C: decor.DSyncSpaceR}),
-				decor.Any(func(decor.Statistics) string { return c.phaseText(st) }, decor.WC{C: decor.DSyncSpaceR}),
+				decor.Meta(decor.Any(func(decor.Statistics) string { return phaseText(st) }, decor.WC{C: decor.DSyncSpaceR}), func(s string) string { return c.phase.Sprint(s) }),
 			),
 			mpb.AppendDecorators(
 				decor.Any(func(decor.Statistics) string { return c.counts(st) }, decor.WC{C: decor.DSyncSpace}),
@@ -141,26 +142,38 @@ func (c *Console) line(scenario string) *scenarioLine {
 	return st
 }
 
-func (c *Console) status(st *scenarioLine) string {
+func status(st *scenarioLine) string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	switch {
 	case !st.done:
 		return ""
 	case st.passed:
-		return c.pass.Sprint("PASS")
+		return "PASS"
 	default:
-		return c.fail.Sprint("FAIL")
+		return "FAIL"
 	}
 }
 
-func (c *Console) phaseText(st *scenarioLine) string {
+func phaseText(st *scenarioLine) string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.done {
-		return c.dim.Sprint("done")
+		return "done"
 	}
-	return c.phase.Sprint(st.phase)
+	return st.phase
+}
+
+// colorVerdict colours a (possibly padded) verdict word.
+func (c *Console) colorVerdict(s string) string {
+	switch strings.TrimSpace(s) {
+	case "PASS":
+		return c.pass.Sprint(s)
+	case "FAIL":
+		return c.fail.Sprint(s)
+	default:
+		return s
+	}
 }
 
 func (c *Console) counts(st *scenarioLine) string {
@@ -174,7 +187,7 @@ func (c *Console) counts(st *scenarioLine) string {
 }
 
 func formatElapsed(d time.Duration) string {
-	return d.Round(100 * time.Millisecond).String()
+	return formatMS(d.Milliseconds())
 }
 
 // Phase records that scenario entered phase (e.g. "boot", "run 1/3",
@@ -221,9 +234,9 @@ func (c *Console) Done(scenario string, passed bool) {
 		bar.SetTotal(-1, true)
 		return
 	}
-	verdict := c.pass.Sprint("PASS")
+	verdict := c.colorVerdict("PASS")
 	if !passed {
-		verdict = c.fail.Sprint("FAIL")
+		verdict = c.colorVerdict("FAIL")
 	}
 	c.plainf("%s: %s (faults %d, %s)\n", scenario, verdict, faults, formatElapsed(elapsed))
 }

@@ -1,0 +1,83 @@
+package reports_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gameday/gameday/reports"
+)
+
+func run(seed int64, passed bool, exps ...reports.Expectation) reports.Scenario {
+	return reports.Scenario{Name: "s", File: "s.yaml", Seed: seed, Passed: passed, DurationMS: 100, Expectations: exps,
+		Metrics: reports.Metrics{Requests: 10, FaultsInjected: 1, Attempts: int(seed), Retries: 1, Pages: 0,
+			Alerts: map[string]int{"info": 1}, RecoveryTimeMS: ms(seed * 100), SuccessRate: 1}}
+}
+
+func held(name string) reports.Expectation {
+	return reports.Expectation{Name: name, Passed: true, Want: "0", Got: "0"}
+}
+
+func broke(name, got, msg string) reports.Expectation {
+	return reports.Expectation{Name: name, Passed: false, Want: "0", Got: got, Message: msg}
+}
+
+var _ = Describe("Aggregate", func() {
+	It("says per expectation how often it held, and replays the first failed seed", func() {
+		agg, err := reports.Aggregate([]reports.Scenario{
+			run(1, true, held("pages"), held("artifacts")),
+			run(2, false, held("pages"), broke("artifacts", "1", "second model")),
+			run(3, false, held("pages"), broke("artifacts", "2", "third model")),
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(agg.Passed).To(BeFalse())
+		Expect(agg.Verdict()).To(Equal("FLAKY"))
+		Expect(agg.Seed).To(Equal(int64(2)))
+		Expect(agg.ReplayCommand()).To(Equal("gameday run --seed 2 s.yaml"))
+		Expect(agg.Repeats.Runs).To(Equal(3))
+		Expect(agg.Repeats.Passed).To(Equal(1))
+		Expect(agg.Repeats.Seeds).To(Equal([]int64{1, 2, 3}))
+		Expect(agg.Repeats.FailedSeeds).To(Equal([]int64{2, 3}))
+		Expect(agg.Repeats.Each).To(HaveLen(3))
+		Expect(agg.Expectations).To(Equal([]reports.Expectation{
+			{Name: "pages", Passed: true, Want: "0", Got: "0", Held: 3, Runs: 3},
+			{Name: "artifacts", Passed: false, Want: "0", Got: "1", Message: "seed 2: second model", Held: 1, Runs: 3, FailedSeeds: []int64{2, 3}},
+		}))
+		Expect(agg.Metrics.Requests).To(Equal(30))
+		Expect(agg.Metrics.Attempts).To(Equal(3))
+		Expect(*agg.Metrics.RecoveryTimeMS).To(Equal(int64(300)))
+		Expect(agg.Metrics.Alerts).To(Equal(map[string]int{"info": 3}))
+		Expect(agg.DurationMS).To(Equal(int64(300)))
+
+		r := &reports.Result{Scenarios: []reports.Scenario{agg}}
+		r.Summarize()
+		Expect(r.Summary.Flaky).To(Equal(1))
+	})
+
+	It("passes only when every run passed", func() {
+		agg, err := reports.Aggregate([]reports.Scenario{run(1, true, held("pages")), run(2, true, held("pages"))})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(agg.Passed).To(BeTrue())
+		Expect(agg.Verdict()).To(Equal("PASS"))
+		Expect(agg.Seed).To(Equal(int64(1)))
+	})
+
+	It("counts an expectation missing from a run (infrastructure error) as not held", func() {
+		bad := run(2, false)
+		bad.Error = "start target storage: exit 1"
+		agg, err := reports.Aggregate([]reports.Scenario{run(1, true, held("pages")), bad})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(agg.Error).To(Equal("seed 2: start target storage: exit 1"))
+		Expect(agg.Verdict()).To(Equal("ERROR"))
+		Expect(agg.Expectations[0].Held).To(Equal(1))
+		Expect(agg.Expectations[0].Message).To(Equal("seed 2: not judged"))
+	})
+
+	It("rejects no runs and mixed scenarios", func() {
+		_, err := reports.Aggregate(nil)
+		Expect(err).To(MatchError("aggregate repeats: no runs"))
+		other := run(2, true)
+		other.Name = "t"
+		_, err = reports.Aggregate([]reports.Scenario{run(1, true), other})
+		Expect(err).To(MatchError(`aggregate repeats: runs of "s" and "t" mixed`))
+	})
+})

@@ -1,0 +1,155 @@
+package reports_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gameday/gameday/reports"
+)
+
+// fakeClock advances by step on every reading, so elapsed times are exact.
+type fakeClock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(c.step)
+	return c.t
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+var escape = regexp.MustCompile("\x1b")
+
+var _ = Describe("Console", func() {
+	It("prints plain lines without escape codes when not live", func() {
+		var buf bytes.Buffer
+		clock := &fakeClock{t: time.Unix(0, 0), step: 500 * time.Millisecond}
+		c := reports.NewConsole(&buf, reports.ConsoleOptions{Now: clock.Now})
+		c.Printf("seed %d", 42)
+		c.Phase("storage-503", "boot")
+		c.Faults("storage-503", 2)
+		c.Phase("storage-503", "observe")
+		c.Done("storage-503", true)
+		c.Done("storage-503", false) // a second verdict is ignored
+		Expect(c.Table(fixture())).To(Succeed())
+
+		out := buf.String()
+		Expect(escape.MatchString(out)).To(BeFalse(), "escape codes in %q", out)
+		Expect(out).To(HavePrefix("seed 42\n" +
+			"storage-503: boot (faults 0, 500ms)\n" +
+			"storage-503: observe (faults 2, 1.0s)\n" +
+			"storage-503: PASS (faults 2, 1.5s)\n"))
+		table, err := os.ReadFile(filepath.Join("testdata", "table.golden.txt"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(HaveSuffix(string(table)))
+	})
+
+	It("keeps plain lines whole when scenarios report in parallel", func() {
+		var buf bytes.Buffer
+		c := reports.NewConsole(&buf, reports.ConsoleOptions{})
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				name := fmt.Sprintf("scenario-%d", i)
+				for p := range 5 {
+					c.Phase(name, fmt.Sprintf("run %d/5", p+1))
+					c.Faults(name, p)
+				}
+				c.Done(name, i%2 == 0)
+			})
+		}
+		wg.Wait()
+		c.Close()
+		line := regexp.MustCompile(`^scenario-\d: (run \d/5|PASS|FAIL) \(faults \d, [0-9.]+m?s\)$`)
+		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		Expect(lines).To(HaveLen(8 * 6))
+		for _, l := range lines {
+			Expect(l).To(MatchRegexp(line.String()))
+		}
+	})
+
+	It("draws live progress with colour and still ends with the table", func() {
+		var buf bytes.Buffer
+		c := reports.NewConsole(&buf, reports.ConsoleOptions{Live: true, Color: true, RefreshRate: time.Millisecond})
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Go(func() {
+				name := fmt.Sprintf("scenario-%d", i)
+				c.Phase(name, "boot")
+				c.Faults(name, i)
+				c.Printf("%s: seed %d", name, i)
+				c.Phase(name, "observe")
+				if i < 3 { // scenario-3 is still running when the run ends
+					c.Done(name, i != 1)
+				}
+			})
+		}
+		wg.Wait()
+		r := fixture()
+		Expect(c.Table(r)).To(Succeed())
+		c.Close()               // again: harmless
+		c.Phase("late", "boot") // after Close: a plain line, no panic
+		out := buf.String()
+		Expect(escape.MatchString(out)).To(BeTrue())
+		Expect(out).To(ContainSubstring("scenario-2: seed 2"))
+		Expect(out).To(ContainSubstring("PASS"))
+		Expect(out).To(ContainSubstring("FAIL"))
+		Expect(out).To(ContainSubstring("faults 3"))
+		Expect(out).To(ContainSubstring("SCENARIO  "))
+		Expect(out).To(MatchRegexp("late: \x1b\\[36mboot\x1b\\[0m \\(faults 0, \\d+[mµn]?s\\)\n$"))
+	})
+
+	DescribeTable("DetectConsole is plain for anything but a watched terminal",
+		func(vars map[string]string) {
+			var buf bytes.Buffer
+			Expect(reports.DetectConsole(&buf, env(vars))).To(Equal(reports.ConsoleOptions{}))
+			r, w, err := os.Pipe()
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(r.Close)
+			DeferCleanup(w.Close)
+			Expect(reports.Interactive(w, env(vars))).To(BeFalse())
+		},
+		Entry("no CI", map[string]string{}),
+		Entry("CI=true", map[string]string{"CI": "true"}),
+	)
+})
+
+var _ = Describe("AppendStepSummary", func() {
+	It("appends summary.md to $GITHUB_STEP_SUMMARY", func() {
+		path := filepath.Join(GinkgoT().TempDir(), "step-summary.md")
+		Expect(os.WriteFile(path, []byte("earlier step\n"), 0o644)).To(Succeed())
+		r := fixture()
+		Expect(reports.AppendStepSummary(r, env(map[string]string{"GITHUB_STEP_SUMMARY": path}))).To(Succeed())
+		var md bytes.Buffer
+		Expect(reports.WriteMarkdown(&md, r)).To(Succeed())
+		got, err := os.ReadFile(path)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(got)).To(Equal("earlier step\n" + md.String()))
+	})
+
+	It("does nothing when the variable is unset", func() {
+		Expect(reports.AppendStepSummary(fixture(), env(nil))).To(Succeed())
+	})
+
+	It("says which file it could not append to", func() {
+		missing := filepath.Join(GinkgoT().TempDir(), "no-such-dir", "summary.md")
+		err := reports.AppendStepSummary(fixture(), env(map[string]string{"GITHUB_STEP_SUMMARY": missing}))
+		Expect(err).To(MatchError(ContainSubstring("no-such-dir/summary.md")))
+	})
+})

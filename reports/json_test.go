@@ -1,0 +1,134 @@
+package reports_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gameday/gameday/reports"
+)
+
+func ms(v int64) *int64 { return &v }
+
+// sample is a Result with every field set.
+func sample() *reports.Result {
+	r := &reports.Result{
+		StartedAt:  time.Date(2026, 11, 27, 22, 0, 0, 0, time.UTC),
+		DurationMS: 5000,
+		Backend:    "docker",
+		Command:    "gameday run scenarios/library",
+		Repeat:     2,
+		Scenarios: []reports.Scenario{{
+			Name: "a", File: "a.yaml", Seed: 3, Passed: false, DurationMS: 1200,
+			Expectations: []reports.Expectation{
+				{Name: "pages", Passed: true, Want: "0", Got: "0", Held: 2, Runs: 2},
+				{Name: "backoff.growing", Passed: false, Want: "true", Got: "1 gap", Message: "needs 3 gaps", Inconclusive: true, Held: 1, Runs: 2, FailedSeeds: []int64{3}},
+			},
+			Metrics: reports.Metrics{Requests: 10, FaultsInjected: 2, Attempts: 3, Retries: 2, Pages: 1,
+				Alerts: map[string]int{"page": 1, "info": 2}, DuplicateArtifacts: 1, RecoveryTimeMS: ms(800), SuccessRate: 0.5},
+			Error:   "",
+			Replay:  "gameday run --seed 3 a.yaml",
+			Repeats: &reports.Repeats{Runs: 2, Passed: 1, Seeds: []int64{3, 4}, FailedSeeds: []int64{3}},
+		}},
+	}
+	r.Summarize()
+	return r
+}
+
+var _ = Describe("report.json", func() {
+	It("round-trips through WriteJSON and ReadJSON", func() {
+		in := sample()
+		var buf bytes.Buffer
+		Expect(reports.WriteJSON(&buf, in)).To(Succeed())
+		out, err := reports.ReadJSON(&buf)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(Equal(in))
+	})
+
+	It("uses the field names DESIGN.md fixes", func() {
+		var buf bytes.Buffer
+		Expect(reports.WriteJSON(&buf, sample())).To(Succeed())
+		var doc map[string]any
+		Expect(json.Unmarshal(buf.Bytes(), &doc)).To(Succeed())
+		Expect(doc).To(HaveKeyWithValue("format_version", BeNumerically("==", reports.FormatVersion)))
+		Expect(doc).To(HaveKey("summary"))
+		sc := doc["scenarios"].([]any)[0].(map[string]any)
+		for _, k := range []string{"name", "file", "seed", "passed", "duration_ms", "expectations", "metrics"} {
+			Expect(sc).To(HaveKey(k))
+		}
+		exp := sc["expectations"].([]any)[1].(map[string]any)
+		for _, k := range []string{"name", "passed", "want", "got", "message"} {
+			Expect(exp).To(HaveKey(k))
+		}
+		m := sc["metrics"].(map[string]any)
+		for _, k := range []string{"requests", "faults_injected", "attempts", "retries", "pages", "alerts", "duplicate_artifacts", "recovery_time_ms", "success_rate"} {
+			Expect(m).To(HaveKey(k))
+		}
+		Expect(m["alerts"]).To(Equal(map[string]any{"page": 1.0, "info": 2.0}))
+	})
+
+	It("writes recovery_time_ms as null when nothing recovered", func() {
+		r := sample()
+		r.Scenarios[0].Metrics.RecoveryTimeMS = nil
+		var buf bytes.Buffer
+		Expect(reports.WriteJSON(&buf, r)).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring(`"recovery_time_ms": null`))
+	})
+
+	DescribeTable("rejects a bad report",
+		func(text, wantErr string) {
+			_, err := reports.ReadJSON(strings.NewReader(text))
+			Expect(err).To(MatchError(ContainSubstring(wantErr)))
+		},
+		Entry("not JSON", `{"format_version": 1,`, "read report json: unexpected EOF"),
+		Entry("unknown field", `{"format_version": 1, "scenarioz": []}`, `unknown field "scenarioz"`),
+		Entry("no version", `{"scenarios": []}`, "format_version 0 not supported"),
+		Entry("newer version", `{"format_version": 99}`, "format_version 99 not supported"),
+		Entry("trailing data", `{"format_version": 1} {}`, "trailing data"),
+	)
+
+	It("names the file in ReadFile errors", func() {
+		dir := GinkgoT().TempDir()
+		path := filepath.Join(dir, "broken.json")
+		Expect(os.WriteFile(path, []byte("nope"), 0o644)).To(Succeed())
+		_, err := reports.ReadFile(path)
+		Expect(err).To(MatchError(HavePrefix(path + ": read report json:")))
+		_, err = reports.ReadFile(filepath.Join(dir, "missing.json"))
+		Expect(err).To(MatchError(ContainSubstring("missing.json")))
+	})
+
+	It("WriteFiles writes report.json, junit.xml and summary.md that read back", func() {
+		dir := GinkgoT().TempDir()
+		r := fixture()
+		r.Summary = reports.Summary{} // WriteFiles summarizes
+		Expect(reports.WriteFiles(dir, r)).To(Succeed())
+		back, err := reports.ReadFile(filepath.Join(dir, reports.JSONFile))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(back.Summary).To(Equal(reports.Summary{Scenarios: 4, Passed: 1, Failed: 3, Errored: 1, Expectations: 12, ExpectationsFailed: 3, Flaky: 1}))
+		for _, f := range []string{reports.JUnitFile, reports.MarkdownFile} {
+			Expect(filepath.Join(dir, f)).To(BeARegularFile())
+		}
+	})
+})
+
+var _ = Describe("Summarize and replay", func() {
+	It("counts scenarios, failures, infrastructure errors and flaky expectations", func() {
+		r := fixture()
+		Expect(r.Summary).To(Equal(reports.Summary{Scenarios: 4, Passed: 1, Failed: 3, Errored: 1, Expectations: 12, ExpectationsFailed: 3, Flaky: 1}))
+		Expect(r.Failed()).To(HaveLen(3))
+	})
+
+	It("derives the replay command from seed and file, quoting for the shell", func() {
+		Expect(reports.Scenario{Seed: 5, File: "scenarios/library/a.yaml"}.ReplayCommand()).
+			To(Equal("gameday run --seed 5 scenarios/library/a.yaml"))
+		Expect(reports.ReplayCommand(-1, "my dir/it's.yaml")).
+			To(Equal(`gameday run --seed -1 'my dir/it'\''s.yaml'`))
+		Expect(reports.Scenario{Seed: 5, File: "a.yaml", Replay: "custom"}.ReplayCommand()).To(Equal("custom"))
+	})
+})
