@@ -105,7 +105,7 @@ func (d *Doc) Errorf(path, format string, args ...any) *Error {
 	if d != nil {
 		file = d.File
 	}
-	return &Error{File: file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)}
+	return &Error{File: file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...), Path: path}
 }
 
 // Parent returns the path of the value containing path's value:
@@ -169,7 +169,7 @@ func (d *Decoder) errorAt(path string, n ast.Node, msg string) {
 	if path != "" {
 		msg = path + ": " + msg
 	}
-	d.errs = append(d.errs, &Error{File: d.doc.File, Line: p.Line, Col: p.Col, Msg: msg})
+	d.errs = append(d.errs, &Error{File: d.doc.File, Line: p.Line, Col: p.Col, Msg: msg, Path: path})
 }
 
 // Decode decodes n into v (a non-nil pointer) at the current path. It
@@ -726,6 +726,7 @@ func (d *Decoder) decodeStruct(path string, n ast.Node, v reflect.Value) {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			d.errorAt(path, e.KeyN, msg)
+			d.errs[len(d.errs)-1].Path = Join(path, e.Key)
 			continue
 		}
 		seen[e.Key] = true

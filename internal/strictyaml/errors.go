@@ -14,6 +14,9 @@ type Error struct {
 	Line int
 	Col  int
 	Msg  string
+	// Path is the path of the value concerned (see Doc), "" when unknown
+	// or the whole document. It is not part of Error().
+	Path string
 }
 
 // Error formats e as "file:line:col: msg", or "file: msg" when Line is 0.

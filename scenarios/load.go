@@ -1,0 +1,154 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gameday/gameday/internal/strictyaml"
+)
+
+// maxFileSize bounds what LoadFile reads: scenario files are small.
+const maxFileSize = 4 << 20
+
+// LoadFile reads, decodes, defaults and validates the scenario file at path.
+// On failure the error is a strictyaml.Errors holding every problem of the
+// file, each naming path (as given) and, where it lies inside the file,
+// line and column.
+func LoadFile(path string) (*Scenario, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, strictyaml.Errors{{File: path, Msg: fmt.Sprintf("resolve path: %v", err)}}
+	}
+	return load(path, abs, data)
+}
+
+// Load decodes, defaults and validates a scenario held in data. name is
+// used in error messages; relative policy and from_file paths are resolved
+// against dir. It exists for tests and fuzzing; files go through LoadFile.
+func Load(name, dir string, data []byte) (*Scenario, error) {
+	return load(name, filepath.Join(dir, filepath.Base(name)), data)
+}
+
+func load(name, abs string, data []byte) (*Scenario, error) {
+	sc := &Scenario{}
+	doc, errs := strictyaml.Decode(name, data, sc)
+	if doc == nil || (len(errs) > 0 && !doc.Has("")) {
+		return nil, errs.Err()
+	}
+	sc.File = abs
+	v := &validator{doc: doc, dir: filepath.Dir(abs), sc: sc}
+	v.scenario()
+	all := append(errs, v.relevant(errs)...)
+	if err := all.Err(); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// LoadFaults reads a file holding a `faults:` list in scenario syntax, for
+// `gameday proxy`. There `target` is optional and names nothing (the proxy
+// has one upstream); `target: workload` and workload faults are rejected.
+// Errors are as for LoadFile.
+func LoadFaults(path string) ([]*Fault, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var file struct {
+		Faults []*Fault `yaml:"faults,required"`
+	}
+	doc, errs := strictyaml.Decode(path, data, &file)
+	if len(errs) > 0 && !doc.Has("") {
+		return nil, errs.Err()
+	}
+	v := &validator{doc: doc, sc: &Scenario{Timeout: 0}, faultsOnly: true}
+	v.faults(file.Faults)
+	all := append(errs, v.relevant(errs)...)
+	if err := all.Err(); err != nil {
+		return nil, err
+	}
+	return file.Faults, nil
+}
+
+func readFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, strictyaml.Errors{{File: path, Msg: statMessage(err)}}
+	}
+	if fi.IsDir() {
+		return nil, strictyaml.Errors{{File: path, Msg: "is a directory, not a scenario file"}}
+	}
+	if fi.Size() > maxFileSize {
+		return nil, strictyaml.Errors{{File: path, Msg: fmt.Sprintf("file too large (%d bytes; at most %d)", fi.Size(), maxFileSize)}}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, strictyaml.Errors{{File: path, Msg: statMessage(err)}}
+	}
+	return data, nil
+}
+
+func statMessage(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Collect expands paths into scenario files: a file is taken as given; a
+// directory gives the *.yaml files directly inside it (not in subfolders),
+// sorted. A missing path or a directory without scenarios is an error
+// (a strictyaml.Errors naming each); the files found are returned anyway.
+func Collect(paths []string) ([]string, error) {
+	var files []string
+	var errs strictyaml.Errors
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, &strictyaml.Error{File: p, Msg: statMessage(err)})
+			continue
+		}
+		if !fi.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			errs = append(errs, &strictyaml.Error{File: p, Msg: statMessage(err)})
+			continue
+		}
+		var found []string
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			found = append(found, filepath.Join(p, e.Name()))
+		}
+		if len(found) == 0 {
+			errs = append(errs, &strictyaml.Error{File: p, Msg: fmt.Sprintf("no scenarios in %s", p)})
+			continue
+		}
+		slices.Sort(found)
+		files = append(files, found...)
+	}
+	if len(paths) == 0 {
+		errs = append(errs, &strictyaml.Error{File: "gameday", Msg: "no scenario paths given"})
+	}
+	return files, errs.Err()
+}

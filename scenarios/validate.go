@@ -1,0 +1,591 @@
+package scenarios
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gameday/gameday/internal/strictyaml"
+)
+
+var (
+	nameRE   = regexp.MustCompile(`^[a-z0-9-]+$`)
+	bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	envRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	runIDRE  = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	paramRE  = regexp.MustCompile(`^\{[A-Za-z_][A-Za-z0-9_]*\}$`)
+	s3CodeRE = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+)
+
+// harnessVars are the GAMEDAY_* variables the harness sets (DESIGN,
+// "Environment of a workload"). A target whose GAMEDAY_<NAME>_URL, or whose
+// GAMEDAY_<NAME>, equals one of them is rejected.
+var harnessVars = []string{
+	"GAMEDAY_SCENARIO", "GAMEDAY_SEED", "GAMEDAY_RUN_ID", "GAMEDAY_ATTEMPT",
+	"GAMEDAY_SCHEDULED_AT", "GAMEDAY_RUN_STARTED_AT", "GAMEDAY_SLA",
+	"GAMEDAY_STATE_DIR", "GAMEDAY_POLICY", "GAMEDAY_S3_ENDPOINT",
+	"GAMEDAY_ALERT_URL", "GAMEDAY_PAGERDUTY_URL",
+}
+
+// actionKeys are the keys of an action mapping that each select an action.
+var actionKeys = []string{ActionStatus, ActionDelay, ActionReset, ActionHang, ActionTruncate, ActionThrottle, ActionCrash, ActionPause}
+
+// statusOnlyKeys go with `status` only.
+var statusOnlyKeys = []string{"s3_code", "body", "headers", "retry_after"}
+
+type validator struct {
+	doc        *strictyaml.Doc
+	dir        string // the scenario file's folder, for relative paths
+	sc         *Scenario
+	faultsOnly bool // LoadFaults: no targets, no workload
+	errs       strictyaml.Errors
+}
+
+func (v *validator) errorf(path, format string, args ...any) {
+	e := v.doc.Errorf(path, format, args...)
+	if path != "" {
+		e.Msg = path + ": " + e.Msg
+	}
+	v.errs = append(v.errs, e)
+}
+
+// relevant drops validation errors about a value whose decoding already
+// failed (at the same path or below it), which would only repeat them.
+func (v *validator) relevant(decodeErrs strictyaml.Errors) strictyaml.Errors {
+	var out strictyaml.Errors
+	for _, e := range v.errs {
+		shadowed := false
+		for _, d := range decodeErrs {
+			if d.Path == e.Path || under(d.Path, e.Path) {
+				shadowed = true
+				break
+			}
+		}
+		if !shadowed {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// under reports whether path lies inside parent.
+func under(path, parent string) bool {
+	if parent == "" {
+		return path != ""
+	}
+	return strings.HasPrefix(path, parent+".") || strings.HasPrefix(path, parent+"[")
+}
+
+func (v *validator) scenario() {
+	sc := v.sc
+	if v.doc.Has("name") && !nameRE.MatchString(sc.Name) {
+		v.errorf("name", "%q must use only a-z, 0-9 and -", sc.Name)
+	}
+	for i, t := range sc.Tags {
+		if strings.TrimSpace(t) == "" {
+			v.errorf(strictyaml.Index("tags", i), "must not be empty")
+		}
+	}
+	if !v.doc.Has("timeout") {
+		sc.Timeout = DefaultTimeout
+	} else if sc.Timeout <= 0 {
+		v.errorf("timeout", "must be positive, got %s", sc.Timeout)
+		sc.Timeout = DefaultTimeout
+	}
+	v.targets()
+	v.workload()
+	v.faults(sc.Faults)
+	v.expect()
+}
+
+func (v *validator) targets() {
+	if v.doc.Has("targets") && len(v.sc.Targets) == 0 {
+		v.errorf("targets", "needs at least one target")
+	}
+	envOwner := map[string]string{}
+	for _, t := range v.sc.Targets {
+		p := strictyaml.Join("targets", t.Name)
+		switch {
+		case t.Name == WorkloadTarget:
+			v.errorf(p, "%q is reserved for faults on the workload; choose another target name", t.Name)
+		case !nameRE.MatchString(t.Name):
+			v.errorf(p, "target name %q must use only a-z, 0-9 and -", t.Name)
+		default:
+			env := t.EnvVar()
+			for _, h := range harnessVars {
+				if env == h || "GAMEDAY_"+strings.TrimSuffix(strings.TrimPrefix(env, "GAMEDAY_"), "_URL") == h {
+					v.errorf(p, "target name %q clashes with the harness variable %s; choose another name", t.Name, h)
+				}
+			}
+			if other, ok := envOwner[env]; ok {
+				v.errorf(p, "target name %q gives the same variable %s as target %q", t.Name, env, other)
+			}
+			envOwner[env] = t.Name
+		}
+		switch t.Kind {
+		case KindMinIO:
+			v.minio(p, t)
+		case KindStub:
+			v.stub(p, t)
+		case "":
+			// missing kind is a decode error
+		default:
+			v.errorf(p+".kind", "must be minio or stub, got %q", t.Kind)
+		}
+	}
+}
+
+func (v *validator) minio(p string, t *Target) {
+	if len(t.Routes) > 0 {
+		v.errorf(p+".routes", "only stub targets have routes")
+	}
+	seen := map[string]bool{}
+	for i, b := range t.Buckets {
+		bp := strictyaml.Index(p+".buckets", i)
+		if !bucketRE.MatchString(b) || strings.Contains(b, "..") {
+			v.errorf(bp, "invalid bucket name %q: 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit", b)
+		}
+		if seen[b] {
+			v.errorf(bp, "bucket %q is listed twice", b)
+		}
+		seen[b] = true
+	}
+	keys := map[string]bool{}
+	for i, o := range t.Objects {
+		op := strictyaml.Index(p+".objects", i)
+		if o == nil {
+			v.errorf(op, "expected an object {bucket, key, size|content|from_file}")
+			continue
+		}
+		if o.Bucket != "" && !seen[o.Bucket] {
+			v.errorf(op+".bucket", "bucket %q is not among the target's buckets (%s)", o.Bucket, list(t.Buckets))
+		}
+		if v.doc.Has(op+".key") && (o.Key == "" || strings.HasPrefix(o.Key, "/")) {
+			v.errorf(op+".key", "must be a non-empty key not starting with /")
+		}
+		if keys[o.Bucket+"/"+o.Key] {
+			v.errorf(op+".key", "object %s/%s is written twice", o.Bucket, o.Key)
+		}
+		keys[o.Bucket+"/"+o.Key] = true
+		n := 0
+		for _, k := range []string{"size", "content", "from_file"} {
+			if v.doc.Has(op + "." + k) {
+				n++
+			}
+		}
+		if n != 1 {
+			v.errorf(op, "needs exactly one of size, content and from_file, got %d", n)
+		}
+		if o.FromFile != "" {
+			o.FromFile = v.existingFile(op+".from_file", o.FromFile)
+		} else if v.doc.Has(op + ".from_file") {
+			v.errorf(op+".from_file", "must not be empty")
+		}
+	}
+}
+
+func (v *validator) stub(p string, t *Target) {
+	if len(t.Buckets) > 0 {
+		v.errorf(p+".buckets", "only minio targets have buckets")
+	}
+	if len(t.Objects) > 0 {
+		v.errorf(p+".objects", "only minio targets have objects")
+	}
+	for i, r := range t.Routes {
+		rp := strictyaml.Index(p+".routes", i)
+		if r == nil {
+			v.errorf(rp, "expected a route {method, path, status, ...}")
+			continue
+		}
+		if v.doc.Has(rp + ".path") {
+			v.routePath(rp+".path", r.Path)
+		}
+		if !v.doc.Has(rp + ".status") {
+			r.Status = 200
+		} else if r.Status < 100 || r.Status > 599 {
+			v.errorf(rp+".status", "invalid HTTP status %d: want 100..599", r.Status)
+		}
+		if v.doc.Has(rp+".json") && v.doc.Has(rp+".body") {
+			v.errorf(rp+".body", "a route has json or body, not both")
+		}
+		if r.Delay < 0 {
+			v.errorf(rp+".delay", "must not be negative, got %s", r.Delay)
+		}
+	}
+}
+
+func (v *validator) routePath(p, path string) {
+	if !strings.HasPrefix(path, "/") {
+		v.errorf(p, "%q must start with /", path)
+		return
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if strings.ContainsAny(seg, "{}") && !paramRE.MatchString(seg) {
+			v.errorf(p, "segment %q: a parameter is a whole segment written {name}", seg)
+		}
+	}
+}
+
+// existingFile resolves a relative path against the scenario's folder and
+// checks that it is a regular file; it returns the absolute path.
+func (v *validator) existingFile(p, path string) string {
+	abs := path
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(v.dir, path)
+	}
+	abs = filepath.Clean(abs)
+	fi, err := os.Stat(abs)
+	switch {
+	case err != nil:
+		v.errorf(p, "%s: %s", path, statMessage(err))
+	case fi.IsDir():
+		v.errorf(p, "%s is a directory, not a file", path)
+	}
+	return abs
+}
+
+func (v *validator) workload() {
+	w := &v.sc.Workload
+	const p = "workload"
+	hasPipeline, hasExec := v.doc.Has(p+".pipeline"), v.doc.Has(p+".exec")
+	switch {
+	case hasPipeline && hasExec:
+		v.errorf(p, "has both pipeline and exec; give exactly one")
+	case !hasPipeline && !hasExec && v.doc.Has(p):
+		v.errorf(p, "needs pipeline or exec")
+	case hasPipeline && w.Pipeline != PipelineReference:
+		v.errorf(p+".pipeline", "unknown pipeline %q; the only one is %q", w.Pipeline, PipelineReference)
+	case hasExec && (len(w.Exec) == 0 || w.Exec[0] == ""):
+		v.errorf(p+".exec", "needs a command, e.g. [python3, train.py]")
+	}
+	if w.Policy != "" {
+		w.Policy = v.existingFile(p+".policy", w.Policy)
+	} else if v.doc.Has(p + ".policy") {
+		v.errorf(p+".policy", "must not be empty")
+	}
+	for _, k := range sortedKeys(w.Env) {
+		if !envRE.MatchString(k) {
+			v.errorf(p+".env."+k, "invalid environment variable name %q", k)
+		}
+	}
+	if v.doc.Has(p+".run_id") && !runIDRE.MatchString(w.RunID) {
+		v.errorf(p+".run_id", "%q must use only letters, digits, '.', '_' and '-'", w.RunID)
+	}
+	if !v.doc.Has(p + ".runs") {
+		w.Runs = 1
+	} else if w.Runs < 1 {
+		v.errorf(p+".runs", "must be at least 1, got %d", w.Runs)
+	}
+	if w.Restarts < 0 {
+		v.errorf(p+".restarts", "must not be negative, got %d", w.Restarts)
+	}
+	if w.Every < 0 {
+		v.errorf(p+".every", "must not be negative, got %s", w.Every)
+	}
+	if v.doc.Has(p+".sla") && w.SLA <= 0 {
+		v.errorf(p+".sla", "must be positive, got %s", w.SLA)
+	}
+	if !v.doc.Has(p + ".timeout") {
+		w.Timeout = v.sc.Timeout
+	} else if w.Timeout <= 0 {
+		v.errorf(p+".timeout", "must be positive, got %s", w.Timeout)
+	}
+}
+
+func (v *validator) faults(faults []*Fault) {
+	names := map[string]bool{}
+	for i, f := range faults {
+		p := strictyaml.Index("faults", i)
+		if f == nil {
+			v.errorf(p, "expected a fault {name, target, action, ...}")
+			continue
+		}
+		if v.doc.Has(p+".name") && !nameRE.MatchString(f.Name) {
+			v.errorf(p+".name", "%q must use only a-z, 0-9 and -", f.Name)
+		} else if names[f.Name] {
+			v.errorf(p+".name", "fault name %q is used twice", f.Name)
+		}
+		names[f.Name] = true
+		v.faultTarget(p, f)
+		v.action(p, f)
+		v.schedule(p, f)
+	}
+}
+
+func (v *validator) faultTarget(p string, f *Fault) {
+	switch {
+	case v.faultsOnly:
+		if f.Target == WorkloadTarget {
+			v.errorf(p+".target", "faults on the workload need a scenario; gameday proxy has no workload")
+		}
+		if f.Via != "" {
+			v.errorf(p+".via", "only for faults on the workload")
+		}
+		return
+	case !v.doc.Has(p + ".target"):
+		v.errorf(p, "missing required key \"target\"")
+	case f.Target == WorkloadTarget:
+		if k := f.Action.Kind(); k != "" && k != ActionCrash && k != ActionPause {
+			v.errorf(p+".action", "a fault on the workload takes crash or pause, not %s", k)
+		}
+		if f.Via != "" && v.sc.Target(f.Via) == nil {
+			v.errorf(p+".via", "unknown target %q (targets: %s)", f.Via, v.targetNames())
+		}
+		if f.Via != "" && f.Match == nil {
+			v.errorf(p+".via", "only with match: a fault without match fires on a timer, not on requests")
+		}
+		if c := f.Action.Crash; c != nil && c.RestartAfter != nil {
+			v.errorf(p+".action.crash.restart_after", "not for the workload: a crashed run is restarted by workload.restarts")
+		}
+	case v.sc.Target(f.Target) == nil:
+		v.errorf(p+".target", "unknown target %q (targets: %s)", f.Target, v.targetNames())
+	default:
+		if f.Via != "" {
+			v.errorf(p+".via", "only for faults on the workload (target: workload)")
+		}
+	}
+}
+
+func (v *validator) targetNames() string {
+	names := make([]string, 0, len(v.sc.Targets)+1)
+	for _, t := range v.sc.Targets {
+		names = append(names, t.Name)
+	}
+	return list(append(names, WorkloadTarget))
+}
+
+func (v *validator) action(p string, f *Fault) {
+	ap := p + ".action"
+	if !v.doc.Has(ap) {
+		return // missing required key, reported by decoding
+	}
+	var present []string
+	for _, k := range actionKeys {
+		if v.doc.Has(ap + "." + k) {
+			present = append(present, k)
+		}
+	}
+	switch len(present) {
+	case 0:
+		v.errorf(ap, "needs one action: %s", strings.Join(actionKeys, ", "))
+		return
+	case 1:
+	default:
+		v.errorf(ap, "has %d actions (%s); a fault takes exactly one", len(present), strings.Join(present, ", "))
+	}
+	a := f.Action
+	for _, k := range []string{ActionReset, ActionHang} {
+		if v.doc.Has(ap+"."+k) && ((k == ActionReset && !a.Reset) || (k == ActionHang && !a.Hang)) {
+			v.errorf(ap+"."+k, "must be true (leave the key out for no %s)", k)
+		}
+	}
+	if a.Status == nil {
+		for _, k := range statusOnlyKeys {
+			if v.doc.Has(ap + "." + k) {
+				v.errorf(ap+"."+k, "only with status")
+			}
+		}
+	} else {
+		s := a.Status
+		if s.Code < 100 || s.Code > 599 {
+			v.errorf(ap+".status", "invalid HTTP status %d: want 100..599", s.Code)
+		}
+		if s.RetryAfter != nil && s.Code != 429 && s.Code != 503 {
+			v.errorf(ap+".retry_after", "only with status 429 or 503, not %d", s.Code)
+		}
+		if v.doc.Has(ap+".s3_code") && !s3CodeRE.MatchString(s.S3Code) {
+			v.errorf(ap+".s3_code", "invalid S3 error code %q", s.S3Code)
+		}
+	}
+	if a.Delay != nil && *a.Delay <= 0 {
+		v.errorf(ap+".delay", "must be positive, got %s", *a.Delay)
+	}
+	if a.Pause != nil && *a.Pause <= 0 {
+		v.errorf(ap+".pause", "must be positive, got %s", *a.Pause)
+	}
+	if a.Throttle != nil && *a.Throttle <= 0 {
+		v.errorf(ap+".throttle", "must be a positive rate in bytes per second")
+	}
+	if c := a.Crash; c != nil && c.RestartAfter != nil && *c.RestartAfter < 0 {
+		v.errorf(ap+".crash.restart_after", "must not be negative, got %s", *c.RestartAfter)
+	}
+}
+
+func (v *validator) schedule(p string, f *Fault) {
+	if f.On == "" {
+		f.On = OnRequest
+	} else if f.On != OnRequest && f.On != OnResponse {
+		v.errorf(p+".on", "must be request or response, got %q", f.On)
+	}
+	if f.Match != nil {
+		mp := p + ".match"
+		if v.doc.Has(mp+".path") && !strings.HasPrefix(f.Match.Path, "/") && !strings.HasPrefix(f.Match.Path, "*") {
+			v.errorf(mp+".path", "%q must start with / or *", f.Match.Path)
+		}
+	}
+	if f.IsTimer() {
+		for _, k := range []string{"until", "skip", "every", "times", "probability"} {
+			if v.doc.Has(p + "." + k) {
+				v.errorf(p+"."+k, "not for a timer fault (crash or pause without match fires once, at after)")
+			}
+		}
+		if f.On == OnResponse {
+			v.errorf(p+".on", "a timer fault (crash or pause without match) has no response to wait for")
+		}
+	}
+	if f.After != nil && *f.After < 0 {
+		v.errorf(p+".after", "must not be negative, got %s", *f.After)
+	}
+	if f.Until != nil && *f.Until <= 0 {
+		v.errorf(p+".until", "must be positive, got %s", *f.Until)
+	}
+	if f.After != nil && f.Until != nil && *f.After >= *f.Until {
+		v.errorf(p+".until", "must be after after (%s), got %s", *f.After, *f.Until)
+	}
+	if t := v.sc.Timeout; t > 0 && f.After != nil && *f.After >= t {
+		v.errorf(p+".after", "%s is not before the scenario timeout (%s); the fault could never fire", *f.After, t)
+	}
+	for _, k := range []struct {
+		name string
+		n    *int
+	}{{"skip", f.Skip}, {"every", f.Every}, {"times", f.Times}} {
+		if k.n != nil && *k.n <= 0 {
+			v.errorf(p+"."+k.name, "must be positive, got %d", *k.n)
+		}
+	}
+	if pr := f.Probability; pr != nil {
+		switch {
+		case *pr < 0 || *pr > 1 || *pr != *pr:
+			v.errorf(p+".probability", "must be between 0 and 1, got %v", *pr)
+		case *pr == 0:
+			v.errorf(p+".probability", "0 never injects; remove the fault or raise it")
+		}
+	}
+}
+
+func (v *validator) expect() {
+	e := &v.sc.Expect
+	const p = "expect"
+	if e.Outcome != "" && e.Outcome != OutcomeSuccess && e.Outcome != OutcomeFailure {
+		v.errorf(p+".outcome", "must be success or failure, got %q", e.Outcome)
+	}
+	v.count(p+".pages", e.Pages)
+	if a := e.Alerts; a != nil {
+		v.count(p+".alerts.info", a.Info)
+		v.count(p+".alerts.warning", a.Warning)
+		v.count(p+".alerts.page", a.Page)
+	}
+	for i, r := range e.RetriesAfter {
+		rp := strictyaml.Index(p+".retries_after", i)
+		if r == nil {
+			v.errorf(rp, "expected {status, max}")
+			continue
+		}
+		v.expectTarget(rp, r.Target)
+		if r.Max < 0 {
+			v.errorf(rp+".max", "must not be negative, got %d", r.Max)
+		}
+	}
+	if a := e.AttemptsPerOperation; a != nil {
+		v.expectTarget(p+".attempts_per_operation", a.Target)
+		v.count(p+".attempts_per_operation", &a.Cmp)
+	}
+	if b := e.Backoff; b != nil {
+		v.expectTarget(p+".backoff", b.Target)
+		if b.Jitter == nil && b.Growing == nil {
+			v.errorf(p+".backoff", "needs jitter or growing")
+		}
+	}
+	if r := e.RetryAfterHonored; r != nil {
+		v.expectTarget(p+".retry_after_honored", r.Target)
+	}
+	if a := e.Artifacts; a != nil {
+		v.artifacts(p+".artifacts", a)
+	}
+	v.duration(p+".recovery_time", e.RecoveryTime)
+	v.duration(p+".duration", e.Duration)
+	for i, r := range e.Requests {
+		rp := strictyaml.Index(p+".requests", i)
+		if r == nil {
+			v.errorf(rp, "expected {target, status, count}")
+			continue
+		}
+		v.expectTarget(rp, r.Target)
+		if r.Status != 0 && (r.Status < 100 || r.Status > 599) {
+			v.errorf(rp+".status", "invalid HTTP status %d: want 100..599, or 0 for none", r.Status)
+		}
+		if v.doc.Has(rp + ".count") {
+			v.count(rp+".count", &r.Count)
+		}
+	}
+}
+
+func (v *validator) artifacts(p string, a *ArtifactsExpect) {
+	var t *Target
+	if a.Target == "" {
+		t = v.sc.FirstMinIO()
+		if t == nil {
+			v.errorf(p, "no minio target to list artifacts of")
+			return
+		}
+		a.Target = t.Name
+	} else {
+		t = v.sc.Target(a.Target)
+		switch {
+		case t == nil:
+			v.errorf(p+".target", "unknown target %q (targets: %s)", a.Target, v.targetNames())
+			return
+		case t.Kind != KindMinIO:
+			v.errorf(p+".target", "target %q is not a minio target", a.Target)
+			return
+		}
+	}
+	if a.Bucket != "" && !slices.Contains(t.Buckets, a.Bucket) {
+		v.errorf(p+".bucket", "bucket %q is not among target %q's buckets (%s)", a.Bucket, t.Name, list(t.Buckets))
+	}
+	for i, k := range a.Kinds {
+		if _, err := filepath.Match(k, ""); err != nil || k == "" {
+			v.errorf(strictyaml.Index(p+".kinds", i), "invalid glob %q", k)
+		}
+	}
+	v.count(p+".duplicates", a.Duplicates)
+}
+
+func (v *validator) expectTarget(p, name string) {
+	if name == "" {
+		return
+	}
+	if v.sc.Target(name) == nil {
+		v.errorf(p+".target", "unknown target %q (targets: %s)", name, strings.TrimSuffix(v.targetNames(), ", "+WorkloadTarget))
+	}
+}
+
+func (v *validator) count(p string, c *Cmp) {
+	if c != nil && c.IsDuration {
+		v.errorf(p, "want a count comparison such as \"<=3\", got the duration %q", c.String())
+	}
+}
+
+func (v *validator) duration(p string, c *Cmp) {
+	if c != nil && !c.IsDuration && c.N != 0 {
+		v.errorf(p, "want a duration comparison such as \"<=10s\", got the count %q", c.String())
+	}
+}
+
+func list(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
