@@ -577,6 +577,3 @@ func (a *Alerter) redact(s string) string {
 	}
 	return secretPattern.ReplaceAllString(s, "${1}***")
 }
-
-// PayloadFields are the names alerts.payload may list.
-var PayloadFields = []string{"pipeline", "step", "run_id", "error_class", "error", "last_log_lines", "runbook", "attempts"}
