@@ -1,0 +1,118 @@
+package cli_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gameday/gameday/internal/cli"
+)
+
+// fixtureReport is the report the reports package's golden files come from.
+const fixtureReport = "../../reports/testdata/report.json"
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = cli.Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func golden(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("../../reports/testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestReportRendersEachFormat(t *testing.T) {
+	for _, tc := range []struct{ format, golden string }{
+		{"md", "summary.golden.md"},
+		{"junit", "junit.golden.xml"},
+		{"text", "table.golden.txt"},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "report", fixtureReport, "--format", tc.format)
+			if code != cli.ExitOK || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			if want := golden(t, tc.golden); out != want {
+				t.Errorf("--format %s differs from %s:\n%s", tc.format, tc.golden, out)
+			}
+		})
+	}
+}
+
+func TestReportDefaultsToMarkdownAndWritesOut(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "summary.md")
+	code, stdout, errOut := runCLI(t, "report", fixtureReport, "--out", out)
+	if code != cli.ExitOK || stdout != "" || errOut != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != golden(t, "summary.golden.md") {
+		t.Errorf("--out file differs from summary.golden.md:\n%s", got)
+	}
+}
+
+func TestReportJSONRoundTrips(t *testing.T) {
+	code, out, _ := runCLI(t, "report", fixtureReport, "--format", "json")
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	path := filepath.Join(t.TempDir(), "again.json")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, again, _ := runCLI(t, "report", path, "--format", "json")
+	if code != cli.ExitOK || again != out {
+		t.Fatalf("exit %d; second rendering differs", code)
+	}
+	if !strings.Contains(out, `"expectations_failed": 3`) {
+		t.Errorf("summary not recomputed: %s", out)
+	}
+}
+
+func TestReportBadInputIsExit2NamingTheFile(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(broken, []byte(`{"format_version": 1, "scenarios": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	future := filepath.Join(dir, "future.json")
+	if err := os.WriteFile(future, []byte(`{"format_version": 9}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"missing file", []string{"report", filepath.Join(dir, "nope.json")}, "gameday: report: read " + filepath.Join(dir, "nope.json") + ": no such file or directory\n"},
+		{"broken json", []string{"report", broken}, "gameday: report: " + broken + ": read report json: unexpected EOF\n"},
+		{"future version", []string{"report", future}, "gameday: report: " + future + ": read report json: format_version 9 not supported (want 1..1)\n"},
+		{"unknown format", []string{"report", fixtureReport, "--format", "html"}, "gameday: report: unknown --format \"html\" (want md, junit, json or text)\n"},
+		{"no argument", []string{"report"}, "gameday: accepts 1 arg(s), received 0\n"},
+		{"bad --out", []string{"report", fixtureReport, "--out", filepath.Join(dir, "no", "such", "x.md")}, "no such file or directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != cli.ExitBadInput {
+				t.Errorf("exit %d, want %d", code, cli.ExitBadInput)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+			if !strings.Contains(errOut, tc.wantErr) {
+				t.Errorf("stderr %q, want %q", errOut, tc.wantErr)
+			}
+		})
+	}
+}
