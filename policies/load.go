@@ -41,12 +41,9 @@ func Parse(file string, data []byte, getenv func(string) string) (*Policy, error
 	}
 	var p Policy
 	doc, errs := strictyaml.Decode(file, data, &p)
-	if len(errs) > 0 {
-		return nil, errs.Sorted()
-	}
 	p.File = file
 	applyDefaults(&p, doc)
-	errs = validate(&p, doc)
+	errs = append(errs, validate(&p, doc, errs)...)
 	if len(errs) > 0 {
 		return nil, errs.Sorted()
 	}
@@ -140,10 +137,24 @@ func quoted[T ~string](vs []T) string {
 
 // validate checks values and cross-field rules; the file's syntax and types
 // were checked by the decoder.
-func validate(p *Policy, doc *strictyaml.Doc) strictyaml.Errors {
-	var errs strictyaml.Errors
+func validate(p *Policy, doc *strictyaml.Doc, errs strictyaml.Errors) strictyaml.Errors {
+	decodeErrs := errs
+	errs = nil
 	bad := func(path, format string, args ...any) {
-		errs = append(errs, doc.Errorf(path, "%s: %s", path, fmt.Sprintf(format, args...)))
+		e := doc.Errorf(path, "%s: %s", path, fmt.Sprintf(format, args...))
+		if len(decodeErrs) > 0 {
+			// The file already has errors: report only problems of values
+			// that were decoded, not of what a broken key left at zero.
+			if !doc.Has(path) {
+				return
+			}
+			for _, d := range decodeErrs {
+				if d.Line == e.Line && d.Col == e.Col {
+					return
+				}
+			}
+		}
+		errs = append(errs, e)
 	}
 	positive := func(path string, d time.Duration) {
 		if d <= 0 {
@@ -253,7 +264,7 @@ func validate(p *Policy, doc *strictyaml.Doc) strictyaml.Errors {
 	}
 	for i, f := range a.Payload {
 		if !slices.Contains(PayloadFields, f) {
-			bad(strictyaml.Index("alerts.payload", i), "payload field must be one of %s, got %q", strings.Join(PayloadFields, ", "), f)
+			bad(strictyaml.Index("alerts.payload", i), "must be one of %s, got %q", strings.Join(PayloadFields, ", "), f)
 		}
 	}
 	return errs
