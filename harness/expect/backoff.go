@@ -17,7 +17,7 @@ import (
 //
 // Noise: every observed wait w is taken to be the client's intended wait
 // plus scheduling noise of at most tol(w) = Noise + NoiseRel·w (by default
-// 5 ms + 2%).
+// 4 ms + 1.5%).
 //
 // Jitter. A deterministic schedule — a fixed sleep, or exponential backoff
 // without jitter, capped or not — makes every operation's waits a sequence
@@ -30,46 +30,58 @@ import (
 // feasible or it is not. Jittered waits (full: U(0, v); equal: v/2 + U(0,
 // v/2); decorrelated: U(base, 3·prev)) give ratios spread so widely that no
 // single m explains them. Waits that all lie within the noise of one value
-// are deterministic at once (this also catches immediate retries).
+// are a fixed delay once there are MinFixedWaits (5) of them (this also
+// catches immediate retries).
 //
 //   - Infeasible: jitter holds (the waits cannot come from a deterministic
 //     schedule).
-//   - Feasible with at least MinRatios informative ratios (both waits above
-//     3·Noise): jitter fails.
+//   - Feasible with at least MinRatios (8) informative comparisons — ratios
+//     of consecutive waits both above 3·Noise, plus same-index comparisons
+//     across operations: jitter fails.
 //   - Feasible with fewer: inconclusive (fails, naming how many are needed).
 //
-// Growing. Over every pair (i < j) of waits of the same operation, a pair is
-// concordant when wait j exceeds wait i by more than the noise of both, and
-// discordant when it falls short by as much. The score (C − D) / pairs is
-// Kendall's tau with ties kept in the denominator: 0 for a fixed sleep, 1 for
-// exponential backoff, clearly positive (≈ 0.6) for jittered exponential
-// backoff. Growing holds when the score is at least GrowingMinScore (0.25),
-// with at least MinPairs pairs; fewer is inconclusive.
+// Growing. Each operation's waits are split into an earlier and a later half
+// (the middle one of an odd count left out); the halves are summed over all
+// operations. Growing holds when the later sum is at least GrowingMinRatio
+// (1.25) times the earlier one and exceeds it by more than the noise bounds
+// of the waits involved. A fixed sleep gives a ratio of 1 and fails;
+// exponential backoff gives ≈ m^(k/2) and passes, with or without full or
+// equal jitter (sums weigh the large waits, so a few tiny full-jitter draws do
+// not sway it). Fewer than MinGrowingWaits (4) waits in operations retried at
+// least twice is inconclusive. Full jitter is random by design: with one
+// operation of 4 retries it looks flat about one time in 15; with 3
+// operations of 4 retries, about one in 300. Decorrelated jitter is a random
+// walk (each wait drawn from [base, 3×previous]) and is not reliably growing
+// at all; do not ask it for `growing`.
 
 // BackoffParams tunes the statistics; the zero value means the defaults.
 type BackoffParams struct {
-	Noise           float64 // ms, absolute noise allowance (default 6)
-	NoiseRel        float64 // relative noise allowance (default 0.02)
-	MinRatios       int     // informative ratios needed to call a schedule deterministic (default 6)
-	MinPairs        int     // within-operation pairs needed to judge growth (default 6)
-	GrowingMinScore float64 // default 0.25
+	Noise           float64 // ms, absolute noise allowance (default 4)
+	NoiseRel        float64 // relative noise allowance (default 0.015)
+	MinRatios       int     // informative comparisons needed to call a schedule deterministic (default 8)
+	MinFixedWaits   int     // waits within noise of one value that make a fixed delay (default 5)
+	MinGrowingWaits int     // waits needed to judge growth (default 4)
+	GrowingMinRatio float64 // later/earlier sum needed to call waits growing (default 1.25)
 }
 
 func (p BackoffParams) withDefaults() BackoffParams {
 	if p.Noise == 0 {
-		p.Noise = 5
+		p.Noise = 4
 	}
 	if p.NoiseRel == 0 {
-		p.NoiseRel = 0.02
+		p.NoiseRel = 0.015
 	}
 	if p.MinRatios == 0 {
-		p.MinRatios = 6
+		p.MinRatios = 8
 	}
-	if p.MinPairs == 0 {
-		p.MinPairs = 6
+	if p.MinFixedWaits == 0 {
+		p.MinFixedWaits = 5
 	}
-	if p.GrowingMinScore == 0 {
-		p.GrowingMinScore = 0.25
+	if p.MinGrowingWaits == 0 {
+		p.MinGrowingWaits = 4
+	}
+	if p.GrowingMinRatio == 0 {
+		p.GrowingMinRatio = 1.25
 	}
 	return p
 }
@@ -156,8 +168,8 @@ func JudgeJitter(waits [][]float64, params BackoffParams) Judgement {
 	sorted := append([]float64(nil), all...)
 	sort.Float64s(sorted)
 	lo, hi := sorted[0], sorted[len(sorted)-1]
-	if len(all) > p.MinRatios && hi-lo <= p.tol(lo)+p.tol(hi) {
-		return Judgement{Conclusive: true, Holds: false, Have: len(all), Need: p.MinRatios,
+	if len(all) >= p.MinFixedWaits && hi-lo <= p.tol(lo)+p.tol(hi) {
+		return Judgement{Conclusive: true, Holds: false, Have: len(all), Need: p.MinFixedWaits,
 			Detail: fmt.Sprintf("all %d waits within noise of %.0fms: a fixed delay", len(all), (lo+hi)/2)}
 	}
 	if !crossOK {
@@ -223,34 +235,38 @@ func JudgeJitter(waits [][]float64, params BackoffParams) Judgement {
 }
 
 // JudgeGrowing decides whether the waits grow from retry to retry. See the
-// package comment on backoff statistics.
+// comment on backoff statistics above.
 func JudgeGrowing(waits [][]float64, params BackoffParams) Judgement {
 	p := params.withDefaults()
-	pairs, c, d := 0, 0, 0
+	var early, late, noise float64
+	used := 0
 	for _, s := range waits {
-		for i := 0; i < len(s); i++ {
-			for j := i + 1; j < len(s); j++ {
-				pairs++
-				t := p.tol(s[i]) + p.tol(s[j])
-				switch {
-				case s[j] > s[i]+t:
-					c++
-				case s[j] < s[i]-t:
-					d++
-				}
+		var w []float64
+		for _, x := range s {
+			if !math.IsNaN(x) {
+				w = append(w, x)
 			}
 		}
+		h := len(w) / 2
+		for i := 0; i < h; i++ {
+			e, l := w[i], w[len(w)-1-i]
+			early += e
+			late += l
+			noise += p.tol(e) + p.tol(l)
+		}
+		used += 2 * h
 	}
-	if pairs < p.MinPairs {
-		return Judgement{Have: pairs, Need: p.MinPairs,
-			Detail: fmt.Sprintf("inconclusive: %d pairs of waits within operations, need %d (waits %s)", pairs, p.MinPairs, fmtWaits(waits))}
+	if used < p.MinGrowingWaits {
+		return Judgement{Have: used, Need: p.MinGrowingWaits,
+			Detail: fmt.Sprintf("inconclusive: %d waits in operations retried at least twice, need %d (waits %s)", used, p.MinGrowingWaits, fmtWaits(waits))}
 	}
-	score := float64(c-d) / float64(pairs)
-	j := Judgement{Conclusive: true, Holds: score >= p.GrowingMinScore, Have: pairs, Need: p.MinPairs, Score: score}
+	score := late / math.Max(early, 1e-3)
+	j := Judgement{Conclusive: true, Have: used, Need: p.MinGrowingWaits, Score: score}
+	j.Holds = score >= p.GrowingMinRatio && late-early > noise
 	if j.Holds {
-		j.Detail = fmt.Sprintf("waits grow: trend %.2f ≥ %.2f over %d pairs (waits %s)", score, p.GrowingMinScore, pairs, fmtWaits(waits))
+		j.Detail = fmt.Sprintf("later waits sum to %.2f× the earlier ones (≥ %.2f) (waits %s)", score, p.GrowingMinRatio, fmtWaits(waits))
 	} else {
-		j.Detail = fmt.Sprintf("waits do not grow: trend %.2f < %.2f over %d pairs (waits %s)", score, p.GrowingMinScore, pairs, fmtWaits(waits))
+		j.Detail = fmt.Sprintf("later waits sum to %.2f× the earlier ones, want ≥ %.2f beyond noise (waits %s)", score, p.GrowingMinRatio, fmtWaits(waits))
 	}
 	return j
 }

@@ -1,14 +1,12 @@
 package observe
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/gameday/gameday/injectors"
 )
 
 // Input is everything the harness observed of one scenario.
@@ -109,47 +107,8 @@ type Retry struct {
 	BackoffGap bool
 }
 
-// ReadJournal decodes JSONL journal lines. Blank lines are skipped.
-func ReadJournal(r io.Reader) ([]Request, error) {
-	var out []Request
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if len(strings.TrimSpace(string(b))) == 0 {
-			continue
-		}
-		var q Request
-		if err := json.Unmarshal(b, &q); err != nil {
-			return nil, fmt.Errorf("journal line %d: %w", line, err)
-		}
-		out = append(out, q)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read journal: %w", err)
-	}
-	return out, nil
-}
-
-// OpKey computes DESIGN's operation key for a request that lacks one: method
-// + path + the query (parameters sorted, X-Amz-* left out) + range.
-func OpKey(method, path, rawQuery, rng string) string {
-	var q []string
-	if v, err := url.ParseQuery(rawQuery); err == nil {
-		for k, vs := range v {
-			if strings.HasPrefix(strings.ToLower(k), "x-amz-") {
-				continue
-			}
-			for _, x := range vs {
-				q = append(q, k+"="+x)
-			}
-		}
-	}
-	sort.Strings(q)
-	return method + " " + path + "?" + strings.Join(q, "&") + " " + rng
-}
+// ReadJournal decodes JSONL journal lines.
+func ReadJournal(r io.Reader) ([]Request, error) { return injectors.ReadJournal(r) }
 
 type opID struct {
 	target       string
@@ -180,7 +139,7 @@ func Observe(in Input) *Observations {
 		if key == "" {
 			key = r.OpKey
 			if key == "" {
-				key = OpKey(r.Method, r.Path, r.Query, r.Range)
+				key = injectors.OpKey(r.Method, r.Path, r.Query, r.Range)
 			}
 			key = "key:" + key
 		} else {
@@ -194,7 +153,7 @@ func Observe(in Input) *Observations {
 			o.Operations = append(o.Operations, op)
 		}
 		op.Requests = append(op.Requests, r)
-		if r.Injected() {
+		if injected(r) {
 			o.FaultsInjected++
 			o.FaultsByName[r.Fault]++
 			if o.FirstFault.IsZero() || r.Start.Before(o.FirstFault) {
@@ -245,17 +204,17 @@ func (op *Operation) analyse() {
 			op.Retries = append(op.Retries, Retry{
 				Index:       i,
 				After:       prev.Status,
-				AfterAnswer: prev.answer(),
+				AfterAnswer: answer(prev),
 				RetryAfter:  time.Duration(prev.RetryAfterMS) * time.Millisecond,
 				Gap:         r.Start.Sub(prev.Start),
 				Sleep:       r.Start.Sub(prev.End),
-				BackoffGap:  !prev.OK(),
+				BackoffGap:  !ok(prev),
 			})
 		}
-		if !r.OK() {
+		if !ok(r) {
 			failedBefore = true
 		}
-		if r.Injected() && firstFault.IsZero() {
+		if injected(r) && firstFault.IsZero() {
 			firstFault = r.Start
 		}
 		if !firstFault.IsZero() && !op.Recovered && r.Status >= 200 && r.Status < 300 && !r.Start.Before(firstFault) {

@@ -1,48 +1,26 @@
 package observe
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/gameday/gameday/injectors"
 )
 
-// Request is one journal line, as DESIGN "The journal" names its fields. It
-// is decoded from the proxies' JSONL, so observe depends on the journal's
-// contract and not on the proxy's Go types.
-type Request struct {
-	Seq            int64           `json:"seq"`
-	Target         string          `json:"target"`
-	Run            int             `json:"run"`
-	Attempt        int             `json:"attempt"`
-	Start          time.Time       `json:"start"`
-	End            time.Time       `json:"end"`
-	Method         string          `json:"method"`
-	Path           string          `json:"path"`
-	Query          string          `json:"query,omitempty"`
-	OpHeader       string          `json:"op_header,omitempty"`
-	OpKey          string          `json:"op_key,omitempty"`
-	Range          string          `json:"range,omitempty"`
-	Status         int             `json:"status"`
-	UpstreamStatus int             `json:"upstream_status,omitempty"`
-	RetryAfterMS   int64           `json:"retry_after_ms,omitempty"`
-	Fault          string          `json:"fault,omitempty"`
-	Action         json.RawMessage `json:"action,omitempty"`
-	Delivered      *bool           `json:"delivered,omitempty"`
-	BytesIn        int64           `json:"bytes_in,omitempty"`
-	BytesOut       int64           `json:"bytes_out,omitempty"`
-	Error          string          `json:"error,omitempty"`
-}
+// Request is one journal line (DESIGN "The journal"), as the proxies write
+// it.
+type Request = injectors.Entry
 
-// OK reports whether the client received a 2xx or 3xx answer.
-func (r Request) OK() bool { return r.Status >= 200 && r.Status < 400 }
+// ok reports whether the client received a 2xx or 3xx answer.
+func ok(r Request) bool { return r.Status >= 200 && r.Status < 400 }
 
-// Injected reports whether a fault rule fired on this request.
-func (r Request) Injected() bool { return r.Fault != "" }
+// injected reports whether a fault rule fired on this request.
+func injected(r Request) bool { return r.Fault != "" }
 
 // answer names what the client got: the status, or the error when none.
-func (r Request) answer() string {
+func answer(r Request) string {
 	if r.Status != 0 {
 		return fmt.Sprint(r.Status)
 	}

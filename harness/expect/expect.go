@@ -1,0 +1,475 @@
+package expect
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gameday/gameday/harness/observe"
+	"github.com/gameday/gameday/reports"
+	"github.com/gameday/gameday/scenarios"
+)
+
+// RetryAfterAllowance is how much sooner than an announced Retry-After a
+// retry may come and still count as honouring it.
+const RetryAfterAllowance = 50 * time.Millisecond
+
+// Input is what Judge needs for one scenario.
+type Input struct {
+	Expect scenarios.Expect
+	Obs    *observe.Observations
+	// Artifacts is the duplicate count of the artifact bucket listing; nil
+	// when it could not be listed (ArtifactsErr says why).
+	Artifacts    *observe.Artifacts
+	ArtifactsErr error
+	// Timeout is the scenario's timeout; Obs.TimedOut says it was passed.
+	Timeout time.Duration
+	// Backoff tunes the backoff statistics; zero means the defaults.
+	Backoff BackoffParams
+}
+
+// Judge returns one verdict per expectation in in.Expect, in DESIGN's order,
+// followed by the scenario's `timeout`.
+func Judge(in Input) []reports.Expectation {
+	e, o := in.Expect, in.Obs
+	if o == nil {
+		o = observe.Observe(observe.Input{})
+	}
+	var out []reports.Expectation
+	add := func(v reports.Expectation) { out = append(out, v) }
+
+	if e.Outcome != "" {
+		add(judgeOutcome(e.Outcome, o))
+	}
+	if e.Pages != nil {
+		add(judgePages(*e.Pages, o))
+	}
+	if a := e.Alerts; a != nil {
+		for _, lv := range []struct {
+			name string
+			cmp  *scenarios.Cmp
+		}{{"info", a.Info}, {"warning", a.Warning}, {"page", a.Page}} {
+			if lv.cmp != nil {
+				add(judgeAlerts(lv.name, *lv.cmp, o))
+			}
+		}
+	}
+	for i, ra := range e.RetriesAfter {
+		if ra != nil {
+			add(judgeRetriesAfter(i, ra, o))
+		}
+	}
+	if a := e.AttemptsPerOperation; a != nil {
+		add(judgeAttempts(a, o))
+	}
+	if b := e.Backoff; b != nil {
+		waits := Waits(o, b.Target)
+		if b.Jitter != nil {
+			add(judgeBackoff("backoff.jitter", "jittered", *b.Jitter, JudgeJitter(waits, in.Backoff)))
+		}
+		if b.Growing != nil {
+			add(judgeBackoff("backoff.growing", "growing", *b.Growing, JudgeGrowing(waits, in.Backoff)))
+		}
+	}
+	if r := e.RetryAfterHonored; r != nil {
+		add(judgeRetryAfter(r, o))
+	}
+	if a := e.Artifacts; a != nil {
+		add(judgeArtifacts(a, in.Artifacts, in.ArtifactsErr))
+	}
+	if e.RecoveryTime != nil {
+		add(judgeRecovery(*e.RecoveryTime, o))
+	}
+	if e.Duration != nil {
+		v := reports.Expectation{Name: "duration", Want: e.Duration.String(), Got: ms(o.Duration)}
+		v.Passed = e.Duration.HoldsDuration(o.Duration)
+		if !v.Passed {
+			v.Message = fmt.Sprintf("duration: want %s, got %s (scenario wall time)", v.Want, v.Got)
+		}
+		add(v)
+	}
+	for i, r := range e.Requests {
+		if r != nil {
+			add(judgeRequests(i, r, o))
+		}
+	}
+	add(judgeTimeout(in.Timeout, o))
+	return out
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
+
+func judgeOutcome(want string, o *observe.Observations) reports.Expectation {
+	v := reports.Expectation{Name: "outcome", Want: want}
+	last, ok := o.LastRun()
+	if !ok {
+		v.Got = "none"
+		v.Message = "outcome: want " + want + ", got none (the workload never ran)"
+		return v
+	}
+	got := scenarios.OutcomeFailure
+	if last.Succeeded() {
+		got = scenarios.OutcomeSuccess
+	}
+	v.Got = got
+	v.Passed = got == want
+	if !v.Passed {
+		v.Message = fmt.Sprintf("outcome: want %s, got %s (run %d attempt %d: %s)", want, got, last.Run, last.Attempt, describeRun(last))
+	}
+	return v
+}
+
+func describeRun(r observe.RunRecord) string {
+	switch {
+	case r.TimedOut:
+		return "killed after its timeout"
+	case r.Crashed:
+		return "crashed"
+	case r.Signal != "":
+		return "ended by " + r.Signal
+	}
+	return fmt.Sprintf("exit %d", r.ExitCode)
+}
+
+func notificationList(ns []observe.Notification, keep func(observe.Notification) bool) string {
+	var parts []string
+	for _, n := range ns {
+		if keep(n) {
+			name := n.Name
+			if name == "" {
+				name = "(unnamed)"
+			}
+			parts = append(parts, fmt.Sprintf("%s %s %s", n.Source, name, n.Severity))
+		}
+	}
+	if len(parts) > 5 {
+		parts = append(parts[:5], fmt.Sprintf("and %d more", len(parts)-5))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func judgePages(c scenarios.Cmp, o *observe.Observations) reports.Expectation {
+	v := reports.Expectation{Name: "pages", Want: c.String(), Got: fmt.Sprint(o.Pages)}
+	v.Passed = c.HoldsInt(o.Pages)
+	if !v.Passed {
+		v.Message = fmt.Sprintf("pages: want %s, got %d", c, o.Pages)
+		if o.Pages > 0 {
+			v.Message += " (" + notificationList(o.Notifications, observe.Notification.Page) + ")"
+		}
+	}
+	return v
+}
+
+func judgeAlerts(level string, c scenarios.Cmp, o *observe.Observations) reports.Expectation {
+	n := o.Alerts[level]
+	v := reports.Expectation{Name: "alerts." + level, Want: c.String(), Got: fmt.Sprint(n)}
+	v.Passed = c.HoldsInt(n)
+	if !v.Passed {
+		v.Message = fmt.Sprintf("alerts.%s: want %s, got %d", level, c, n)
+		if n > 0 {
+			v.Message += " (" + notificationList(o.Notifications, func(x observe.Notification) bool {
+				return x.Firing() && x.Level() == level
+			}) + ")"
+		}
+	}
+	return v
+}
+
+func statuses(l scenarios.StatusList) string {
+	parts := make([]string, len(l))
+	for i, s := range l {
+		parts[i] = fmt.Sprint(s)
+	}
+	return strings.Join(parts, "/")
+}
+
+func judgeRetriesAfter(i int, ra *scenarios.RetriesAfter, o *observe.Observations) reports.Expectation {
+	name := fmt.Sprintf("retries_after[%d]", i)
+	want := fmt.Sprintf("max %d after %s", ra.Max, statuses(ra.Status))
+	n := 0
+	var worst *observe.Operation
+	worstN := 0
+	for _, op := range o.Operations {
+		if ra.Target != "" && op.Target != ra.Target {
+			continue
+		}
+		k := 0
+		for _, r := range op.Retries {
+			if ra.Status.Has(r.After) {
+				k++
+			}
+		}
+		n += k
+		if k > worstN {
+			worst, worstN = op, k
+		}
+	}
+	v := reports.Expectation{Name: name, Want: want, Got: fmt.Sprint(n), Passed: n <= ra.Max}
+	if !v.Passed {
+		v.Message = fmt.Sprintf("%s: %s, got %d (%s: %s)", name, want, n, worst, worst.Timeline())
+	}
+	return v
+}
+
+func judgeAttempts(a *scenarios.TargetCmp, o *observe.Observations) reports.Expectation {
+	var worst *observe.Operation
+	for _, op := range o.Operations {
+		if a.Target != "" && op.Target != a.Target {
+			continue
+		}
+		if worst == nil || op.Attempts() > worst.Attempts() {
+			worst = op
+		}
+	}
+	n := 0
+	if worst != nil {
+		n = worst.Attempts()
+	}
+	v := reports.Expectation{Name: "attempts_per_operation", Want: a.Cmp.String(), Got: fmt.Sprint(n)}
+	v.Passed = a.Cmp.HoldsInt(n)
+	if !v.Passed {
+		if worst != nil {
+			v.Message = fmt.Sprintf("attempts_per_operation: want %s, got %d (%s on %s: %s)", a.Cmp, n, worst, worst.Target, worst.Timeline())
+		} else {
+			v.Message = fmt.Sprintf("attempts_per_operation: want %s, got 0 (no requests%s)", a.Cmp, onTarget(a.Target))
+		}
+	}
+	return v
+}
+
+func onTarget(t string) string {
+	if t == "" {
+		return ""
+	}
+	return " to " + t
+}
+
+// Waits extracts the backoff waits of every operation (of target, or of all
+// when ""), in ms: one sequence per call (a call ends at a 2xx/3xx answer),
+// indexed by retry; a wait that followed an answer carrying Retry-After is
+// NaN (left out: the server chose it).
+func Waits(o *observe.Observations, target string) [][]float64 {
+	var out [][]float64
+	for _, op := range o.Operations {
+		if target != "" && op.Target != target {
+			continue
+		}
+		var cur []float64
+		flush := func() {
+			if len(cur) > 0 {
+				out = append(out, cur)
+			}
+			cur = nil
+		}
+		for i := 1; i < len(op.Requests); i++ {
+			prev, r := op.Requests[i-1], op.Requests[i]
+			if prev.Status >= 200 && prev.Status < 400 {
+				flush()
+				continue
+			}
+			if prev.RetryAfterMS > 0 {
+				cur = append(cur, math.NaN())
+				continue
+			}
+			w := r.Start.Sub(prev.End)
+			if w < 0 {
+				w = 0
+			}
+			cur = append(cur, float64(w)/float64(time.Millisecond))
+		}
+		flush()
+	}
+	return out
+}
+
+func judgeBackoff(name, property string, want bool, j Judgement) reports.Expectation {
+	v := reports.Expectation{Name: name, Want: fmt.Sprint(want)}
+	switch {
+	case !j.Conclusive:
+		v.Got = "inconclusive"
+		v.Inconclusive = true
+		v.Message = fmt.Sprintf("%s: %s", name, j.Detail)
+		return v
+	default:
+		v.Got = fmt.Sprint(j.Holds)
+	}
+	v.Passed = j.Holds == want
+	if !v.Passed {
+		not := ""
+		if !j.Holds {
+			not = "not "
+		}
+		v.Message = fmt.Sprintf("%s: want %s, got %s%s: %s", name, fmtWant(want, property), not, property, j.Detail)
+	}
+	return v
+}
+
+func fmtWant(want bool, property string) string {
+	if want {
+		return property
+	}
+	return "not " + property
+}
+
+func judgeRetryAfter(r *scenarios.RetryAfterHonored, o *observe.Observations) reports.Expectation {
+	v := reports.Expectation{Name: "retry_after_honored", Want: fmt.Sprint(r.Honored)}
+	announced, retried := 0, 0
+	var early []string
+	for _, op := range o.Operations {
+		if r.Target != "" && op.Target != r.Target {
+			continue
+		}
+		for i, q := range op.Requests {
+			if q.RetryAfterMS <= 0 {
+				continue
+			}
+			announced++
+			if i+1 >= len(op.Requests) {
+				continue
+			}
+			next := op.Requests[i+1]
+			retried++
+			wait := next.Start.Sub(q.End)
+			ra := time.Duration(q.RetryAfterMS) * time.Millisecond
+			if wait < ra-RetryAfterAllowance {
+				early = append(early, fmt.Sprintf("%s on %s retried %dms after a %d with Retry-After %dms", op, op.Target, wait.Milliseconds(), q.Status, ra.Milliseconds()))
+			}
+		}
+	}
+	if announced == 0 {
+		v.Got = "inconclusive"
+		v.Inconclusive = true
+		v.Message = "retry_after_honored: no answer carried Retry-After" + onTarget(r.Target) + ", nothing to judge"
+		return v
+	}
+	honored := len(early) == 0
+	v.Got = fmt.Sprint(honored)
+	v.Passed = honored == r.Honored
+	if !v.Passed {
+		if honored {
+			v.Message = fmt.Sprintf("retry_after_honored: want false, got true (%d Retry-After answers, %d retried, none early)", announced, retried)
+		} else {
+			v.Message = fmt.Sprintf("retry_after_honored: want true, got false (%d of %d retries came more than %dms early: %s)",
+				len(early), retried, RetryAfterAllowance.Milliseconds(), strings.Join(first(early, 3), "; "))
+		}
+	}
+	return v
+}
+
+func first(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
+	}
+	return s
+}
+
+func judgeArtifacts(a *scenarios.ArtifactsExpect, got *observe.Artifacts, err error) reports.Expectation {
+	want := "==0"
+	if a.Duplicates != nil {
+		want = a.Duplicates.String()
+	}
+	v := reports.Expectation{Name: "artifacts", Want: "duplicates " + want}
+	if got == nil {
+		v.Got = "unlisted"
+		msg := "the bucket could not be listed"
+		if err != nil {
+			msg = err.Error()
+		}
+		v.Message = fmt.Sprintf("artifacts: %s/%s: %s", a.Bucket, a.Prefix, msg)
+		return v
+	}
+	v.Got = fmt.Sprintf("%d duplicates", got.Duplicates)
+	if a.Duplicates != nil {
+		v.Passed = a.Duplicates.HoldsInt(got.Duplicates)
+	} else {
+		v.Passed = got.Duplicates == 0
+	}
+	if !v.Passed {
+		v.Message = fmt.Sprintf("artifacts: want duplicates %s in %s/%s, got %d (%s)", want, a.Bucket, a.Prefix, got.Duplicates, strings.Join(first(got.Details, 4), "; "))
+		if got.Duplicates == 0 {
+			v.Message = fmt.Sprintf("artifacts: want duplicates %s in %s/%s, got 0 (%d keys, %d versions)", want, a.Bucket, a.Prefix, got.Keys, got.Versions)
+		}
+	}
+	return v
+}
+
+func judgeRecovery(c scenarios.Cmp, o *observe.Observations) reports.Expectation {
+	v := reports.Expectation{Name: "recovery_time", Want: c.String()}
+	switch {
+	case o.FirstFault.IsZero():
+		v.Got = "no recovery"
+		v.Message = "recovery_time: no recovery (no fault was injected, so nothing recovered)"
+		return v
+	case !o.Recovered:
+		v.Got = "no recovery"
+		v.Message = fmt.Sprintf("recovery_time: no recovery (no run succeeded after the first fault at %s)", o.FirstFault.UTC().Format(time.RFC3339Nano))
+		return v
+	}
+	v.Got = ms(o.Recovery)
+	v.Passed = c.HoldsDuration(o.Recovery)
+	if !v.Passed {
+		v.Message = fmt.Sprintf("recovery_time: want %s, got %s (from the first injected fault to the end of the first successful run after it)", c, v.Got)
+	}
+	return v
+}
+
+func judgeRequests(i int, r *scenarios.RequestsExpect, o *observe.Observations) reports.Expectation {
+	name := fmt.Sprintf("requests[%d]", i)
+	by := o.RequestsByStatus(r.Target)
+	n := by[r.Status]
+	v := reports.Expectation{Name: name, Want: fmt.Sprintf("%s with status %d", r.Count.String(), r.Status), Got: fmt.Sprint(n)}
+	v.Passed = r.Count.HoldsInt(n)
+	if !v.Passed {
+		var parts []string
+		keys := make([]int, 0, len(by))
+		for k := range by {
+			keys = append(keys, k)
+		}
+		sort.Ints(keys)
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%d×%d", by[k], k))
+		}
+		v.Message = fmt.Sprintf("%s: want %s requests%s with status %d, got %d (all statuses: %s)", name, r.Count, onTarget(r.Target), r.Status, n, strings.Join(parts, ", "))
+	}
+	return v
+}
+
+func judgeTimeout(limit time.Duration, o *observe.Observations) reports.Expectation {
+	if limit <= 0 {
+		limit = scenarios.DefaultTimeout
+	}
+	v := reports.Expectation{Name: "timeout", Want: "<=" + limit.String(), Got: ms(o.Duration)}
+	v.Passed = !o.TimedOut
+	if o.TimedOut {
+		v.Message = fmt.Sprintf("timeout: the scenario passed its timeout of %s and was cut short", limit)
+	}
+	return v
+}
+
+// Metrics computes the report metrics of one scenario.
+func Metrics(o *observe.Observations, a *observe.Artifacts) reports.Metrics {
+	m := reports.Metrics{
+		Requests:       len(o.Requests),
+		FaultsInjected: o.FaultsInjected,
+		Retries:        o.Retries(""),
+		Pages:          o.Pages,
+		Alerts:         map[string]int{},
+		SuccessRate:    o.SuccessRate(),
+	}
+	for _, op := range o.Operations {
+		m.Attempts = max(m.Attempts, op.Attempts())
+	}
+	for k, n := range o.Alerts {
+		m.Alerts[k] = n
+	}
+	if a != nil {
+		m.DuplicateArtifacts = a.Duplicates
+	}
+	if o.Recovered {
+		r := o.Recovery.Milliseconds()
+		m.RecoveryTimeMS = &r
+	}
+	return m
+}
