@@ -199,7 +199,7 @@ func (c *Console) Phase(scenario, phase string) {
 	st.mu.Lock()
 	st.phase = phase
 	faults, elapsed := st.faults, c.opts.Now().Sub(st.start)
-	live := st.bar != nil
+	live := st.bar != nil && !c.closed
 	st.mu.Unlock()
 	if !live {
 		c.plainf("%s: %s (faults %d, %s)\n", scenario, c.phase.Sprint(phase), faults, formatElapsed(elapsed))
@@ -230,7 +230,7 @@ func (c *Console) Done(scenario string, passed bool) {
 	st.done, st.passed, st.end = true, passed, c.opts.Now()
 	faults, elapsed, bar := st.faults, st.end.Sub(st.start), st.bar
 	st.mu.Unlock()
-	if bar != nil {
+	if bar != nil && !c.closed {
 		bar.SetTotal(-1, true)
 		return
 	}

@@ -104,7 +104,8 @@ var _ = Describe("Console", func() {
 		r := fixture()
 		Expect(c.Table(r)).To(Succeed())
 		c.Close()               // again: harmless
-		c.Phase("late", "boot") // after Close: a plain line, no panic
+		c.Done("scenario-3", true) // after Close: a plain line, no panic
+		c.Phase("late", "boot")
 		out := buf.String()
 		Expect(escape.MatchString(out)).To(BeTrue())
 		Expect(out).To(ContainSubstring("scenario-2: seed 2"))
@@ -112,6 +113,7 @@ var _ = Describe("Console", func() {
 		Expect(out).To(ContainSubstring("FAIL"))
 		Expect(out).To(ContainSubstring("faults 3"))
 		Expect(out).To(ContainSubstring("SCENARIO  "))
+		Expect(out).To(MatchRegexp("scenario-3: \x1b\\[32;1mPASS"))
 		Expect(out).To(MatchRegexp("late: \x1b\\[36mboot\x1b\\[0m \\(faults 0, \\d+[mµn]?s\\)\n$"))
 	})
 
