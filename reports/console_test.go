@@ -103,7 +103,7 @@ var _ = Describe("Console", func() {
 		wg.Wait()
 		r := fixture()
 		Expect(c.Table(r)).To(Succeed())
-		c.Close()               // again: harmless
+		c.Close()                  // again: harmless
 		c.Done("scenario-3", true) // after Close: a plain line, no panic
 		c.Phase("late", "boot")
 		out := buf.String()
