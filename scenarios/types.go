@@ -122,7 +122,7 @@ type Route struct {
 	// "{param}" segment matches exactly one path segment.
 	Path string `yaml:"path,required" json:"path" jsonschema:"required"`
 	// Status is the answer's status code. Default 200.
-	Status int `yaml:"status" json:"status,omitempty"`
+	Status int `yaml:"status" json:"status,omitempty" jsonschema:"minimum=100,maximum=599"`
 	// JSON, when non-nil, is sent as an application/json body. Free-form
 	// data: map[string]any, []any, string, int64, uint64, float64, bool.
 	JSON any `yaml:"json" json:"json,omitempty"`
@@ -173,13 +173,13 @@ type Workload struct {
 	// "<name>-<seed>". Use Scenario.RunIDFor to get a run's id.
 	RunID string `yaml:"run_id" json:"run_id,omitempty"`
 	// Runs is the number of scheduled runs. Default 1.
-	Runs int `yaml:"runs" json:"runs,omitempty"`
+	Runs int `yaml:"runs" json:"runs,omitempty" jsonschema:"minimum=1"`
 	// Every is the logical spacing between scheduled runs
 	// (GAMEDAY_SCHEDULED_AT). Default 0.
 	Every time.Duration `yaml:"every" json:"every,omitempty"`
 	// Restarts is how many times a crashed run is started again, same
 	// run_id. Default 0.
-	Restarts int `yaml:"restarts" json:"restarts,omitempty"`
+	Restarts int `yaml:"restarts" json:"restarts,omitempty" jsonschema:"minimum=0"`
 	// SLA, when non-zero, makes a run late by end - start - SLA when that is
 	// positive. 0 = no SLA.
 	SLA time.Duration `yaml:"sla" json:"sla,omitempty"`
@@ -220,15 +220,15 @@ type Fault struct {
 	// end. After < Until when both are set.
 	Until *time.Duration `yaml:"until" json:"until,omitempty"`
 	// Skip lets the first N matches pass. nil = none; positive when set.
-	Skip *int `yaml:"skip" json:"skip,omitempty"`
+	Skip *int `yaml:"skip" json:"skip,omitempty" jsonschema:"minimum=1"`
 	// Every injects on every Nth match after the skipped ones. nil = every
 	// match; positive when set.
-	Every *int `yaml:"every" json:"every,omitempty"`
+	Every *int `yaml:"every" json:"every,omitempty" jsonschema:"minimum=1"`
 	// Times injects at most N times. nil = unlimited; positive when set.
-	Times *int `yaml:"times" json:"times,omitempty"`
+	Times *int `yaml:"times" json:"times,omitempty" jsonschema:"minimum=1"`
 	// Probability, in [0, 1], is drawn from the scenario's seeded RNG. nil
 	// = always (1).
-	Probability *float64 `yaml:"probability" json:"probability,omitempty"`
+	Probability *float64 `yaml:"probability" json:"probability,omitempty" jsonschema:"minimum=0,maximum=1"`
 }
 
 // IsTimer reports whether the fault fires on a timer (a crash or pause
