@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/gameday/gameday/harness/stub"
 )
@@ -186,6 +187,7 @@ func (d *dockerInstance) start(ctx context.Context) (<-chan struct{}, error) {
 		c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
 			ContainerRequest: d.req,
 			Started:          true,
+			Logger:           tclog.NewNoopLogger(),
 		})
 		if c != nil && c.GetContainerID() != "" {
 			d.id = c.GetContainerID()
