@@ -13,7 +13,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
+	if err := enc.Encode(withEmptyLists(r)); err != nil {
 		return fmt.Errorf("write report json: %w", err)
 	}
 	return nil
@@ -48,4 +48,37 @@ func ReadFile(path string) (*Result, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return r, nil
+}
+
+// withEmptyLists returns a copy of r whose nil lists and maps are empty, so
+// report.json always has "scenarios": [], "expectations": [], "alerts": {}
+// rather than null. r itself is left alone.
+func withEmptyLists(r *Result) *Result {
+	c := *r
+	c.Scenarios = scenariosWithEmptyLists(r.Scenarios)
+	return &c
+}
+
+func scenariosWithEmptyLists(in []Scenario) []Scenario {
+	out := make([]Scenario, len(in))
+	for i, s := range in {
+		if s.Expectations == nil {
+			s.Expectations = []Expectation{}
+		}
+		if s.Metrics.Alerts == nil {
+			s.Metrics.Alerts = map[string]int{}
+		}
+		if s.Repeats != nil {
+			rep := *s.Repeats
+			if rep.Seeds == nil {
+				rep.Seeds = []int64{}
+			}
+			if rep.Each != nil {
+				rep.Each = scenariosWithEmptyLists(rep.Each)
+			}
+			s.Repeats = &rep
+		}
+		out[i] = s
+	}
+	return out
 }

@@ -73,6 +73,18 @@ var _ = Describe("report.json", func() {
 		Expect(m["alerts"]).To(Equal(map[string]any{"page": 1.0, "info": 2.0}))
 	})
 
+	It("writes empty lists and maps, never null", func() {
+		r := &reports.Result{Scenarios: []reports.Scenario{{Name: "a"}}}
+		var buf bytes.Buffer
+		Expect(reports.WriteJSON(&buf, r)).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring(`"expectations": []`))
+		Expect(buf.String()).To(ContainSubstring(`"alerts": {}`))
+		Expect(r.Scenarios[0].Expectations).To(BeNil(), "the caller's result is left alone")
+		buf.Reset()
+		Expect(reports.WriteJSON(&buf, &reports.Result{})).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring(`"scenarios": []`))
+	})
+
 	It("writes recovery_time_ms as null when nothing recovered", func() {
 		r := sample()
 		r.Scenarios[0].Metrics.RecoveryTimeMS = nil
@@ -122,6 +134,15 @@ var _ = Describe("Summarize and replay", func() {
 		r := fixture()
 		Expect(r.Summary).To(Equal(reports.Summary{Scenarios: 4, Passed: 1, Failed: 3, Errored: 1, Expectations: 12, ExpectationsFailed: 3, Flaky: 1}))
 		Expect(r.Failed()).To(HaveLen(3))
+	})
+
+	It("gives the exit code: infrastructure 3 before failure 1", func() {
+		r := fixture()
+		Expect(r.ExitCode()).To(Equal(3))
+		r.Scenarios = r.Scenarios[:3]
+		Expect(r.ExitCode()).To(Equal(1))
+		r.Scenarios = r.Scenarios[:1]
+		Expect(r.ExitCode()).To(Equal(0))
 	})
 
 	It("derives the replay command from seed and file, quoting for the shell", func() {

@@ -141,6 +141,23 @@ func (r *Result) Summarize() {
 	r.Summary = s
 }
 
+// ExitCode returns the exit code DESIGN.md fixes for the run's outcome:
+// 3 when a scenario hit an infrastructure error, else 1 when a scenario
+// failed, else 0. Bad input (2) is found before anything runs, so a Result
+// never carries it.
+func (r *Result) ExitCode() int {
+	code := 0
+	for _, sc := range r.Scenarios {
+		switch {
+		case sc.Error != "":
+			return 3
+		case !sc.Passed:
+			code = 1
+		}
+	}
+	return code
+}
+
 // Failed returns the scenarios that did not pass, in order.
 func (r *Result) Failed() []Scenario {
 	var out []Scenario
