@@ -438,7 +438,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 		It("replays the same probability draws for the same seed", func(ctx SpecContext) {
 			sequence := func(seed int64) []bool {
 				rule := status503("coin")
-				rule.Schedule.Probability = 0.3
+				rule.Schedule.Probability = ptr(0.3)
 				p, _ := startProxy(injectors.Config{Seed: seed}, rule)
 				c := &http.Client{Transport: &http.Transport{Proxy: nil}}
 				out := make([]bool, 1000)

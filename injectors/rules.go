@@ -100,10 +100,10 @@ type Schedule struct {
 	Skip  int           // let the first Skip matches pass
 	Every int           // among the matches after the skipped ones, only every Nth; 0 or 1: each
 	Times int           // at most this many injections; 0: no limit
-	// Probability, when in (0, 1), is the chance that a match the other
-	// fields allow fires, drawn from the proxy's seeded RNG. 0 means no
-	// draw (always), as does 1.
-	Probability float64
+	// Probability, when set, is the chance in [0, 1] that a match the other
+	// fields allow fires, drawn from the proxy's seeded RNG (only for values
+	// strictly between 0 and 1). nil means always.
+	Probability *float64
 }
 
 // Kind returns the name of the action: status, delay, reset, hang,
@@ -176,8 +176,8 @@ func (r Rule) Validate() error {
 		return errors.New("until must be later than after")
 	case s.Skip < 0 || s.Every < 0 || s.Times < 0:
 		return errors.New("negative skip/every/times")
-	case s.Probability < 0 || s.Probability > 1:
-		return fmt.Errorf("probability %v out of range 0..1", s.Probability)
+	case s.Probability != nil && (*s.Probability < 0 || *s.Probability > 1):
+		return fmt.Errorf("probability %v out of range 0..1", *s.Probability)
 	}
 	return nil
 }
@@ -319,8 +319,13 @@ func fires(s *Schedule, c *RuleCounter, since time.Duration, rng *rand.Rand) boo
 	if s.Times > 0 && c.Injected >= s.Times {
 		return false
 	}
-	if s.Probability > 0 && s.Probability < 1 && rng.Float64() >= s.Probability {
-		return false
+	if p := s.Probability; p != nil {
+		switch {
+		case *p <= 0:
+			return false
+		case *p < 1 && rng.Float64() >= *p:
+			return false
+		}
 	}
 	return true
 }

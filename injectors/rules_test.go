@@ -69,7 +69,7 @@ func TestValidate(t *testing.T) {
 		{Name: "none"},
 		{Name: "two", Action: Action{Reset: true, Hang: true}},
 		{Name: "code", Action: Action{Status: &Status{Code: 99}}},
-		{Name: "p", Action: Action{Reset: true}, Schedule: Schedule{Probability: 1.5}},
+		{Name: "p", Action: Action{Reset: true}, Schedule: Schedule{Probability: new(1.5)}},
 		{Name: "on", Action: Action{Reset: true}, On: "later"},
 		{Name: "window", Action: Action{Reset: true}, Schedule: Schedule{After: 2 * time.Second, Until: time.Second}},
 	}
