@@ -1,0 +1,172 @@
+package check_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gameday/gameday/policies"
+	"github.com/gameday/gameday/policies/check"
+)
+
+func load(file string) (*policies.Policy, check.Options) {
+	GinkgoHelper()
+	raw, err := os.ReadFile(file)
+	Expect(err).NotTo(HaveOccurred())
+	p, err := policies.Parse(file, raw, nil)
+	Expect(err).NotTo(HaveOccurred())
+	return p, check.Options{Explicit: check.ExplicitKeys(raw)}
+}
+
+func parse(yaml string) (*policies.Policy, check.Options) {
+	GinkgoHelper()
+	p, err := policies.Parse("inline.yaml", []byte(yaml), nil)
+	Expect(err).NotTo(HaveOccurred())
+	return p, check.Options{Explicit: check.ExplicitKeys([]byte(yaml))}
+}
+
+func violations(rep check.Report) []string {
+	var names []string
+	for _, f := range rep.Violations() {
+		names = append(names, f.Check)
+	}
+	return names
+}
+
+var _ = Describe("the shipped policies", func() {
+	DescribeTable("pass or fail for their own reason",
+		func(file string, want []string) {
+			p, opts := load(filepath.Join("..", file))
+			rep := check.Run(p, opts)
+			if want == nil {
+				Expect(rep.Failed()).To(BeFalse(), "%+v", rep.Violations())
+			} else {
+				Expect(violations(rep)).To(Equal(want))
+			}
+			var out bytes.Buffer
+			Expect(rep.Write(&out)).To(Succeed())
+			for _, v := range want {
+				Expect(out.String()).To(MatchRegexp(`(?m)^%s\s+FAIL\s`, v))
+			}
+		},
+		Entry("default.yaml", "default.yaml", nil),
+		Entry("ci.yaml", "ci.yaml", nil),
+		Entry("retries 401", "examples/retries-401.yaml", []string{"permanent"}),
+		Entry("no jitter, no overall timeout", "examples/no-jitter-no-overall-timeout.yaml", []string{"jitter", "overall_timeout"}),
+		Entry("pages on the first failure", "examples/pages-on-first-failure.yaml", []string{"paging"}),
+		Entry("unknown unbounded", "examples/unbounded-unknown.yaml", []string{"unknown"}),
+	)
+
+	It("covers every example file", func() {
+		files, err := filepath.Glob("../examples/*.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(len(files)).To(BeNumerically(">=", 3))
+		for _, f := range files {
+			p, opts := load(f)
+			Expect(check.Run(p, opts).Failed()).To(BeTrue(), f)
+		}
+	})
+})
+
+var _ = Describe("worst cases", func() {
+	const base = `
+retry:
+  max_attempts: 4
+  backoff: {initial: 1s, max: 3s, multiplier: 2, jitter: full}
+  attempt_timeout: 10s
+  overall_timeout: 1m
+  retry_after: {honor: false}
+`
+	It("adds attempt timeouts and the capped backoff", func() {
+		p, opts := parse(base)
+		rep := check.Run(p, opts)
+		tr := rep.Operations[0]
+		Expect(tr.Class).To(Equal(policies.ClassTransient))
+		Expect(tr.Attempts).To(Equal(4))
+		Expect(tr.Sleep).To(Equal(1*time.Second + 2*time.Second + 3*time.Second))
+		Expect(tr.Wall).To(Equal(46 * time.Second))
+		Expect(tr.Bound).To(Equal(46 * time.Second))
+		perm := rep.Operations[3]
+		Expect(perm.Class).To(Equal(policies.ClassPermanent))
+		Expect(perm.Attempts).To(Equal(1))
+		Expect(perm.Wall).To(Equal(10 * time.Second))
+	})
+
+	It("counts a honoured Retry-After up to its cap as the longest sleep", func() {
+		p, opts := parse(base)
+		p.Retry.RetryAfter = policies.RetryAfter{Honor: true, Cap: 20 * time.Second}
+		rep := check.Run(p, opts)
+		Expect(rep.Operations[1].Sleep).To(Equal(60 * time.Second))
+		Expect(rep.Operations[1].Bound).To(Equal(time.Minute))
+	})
+
+	It("bounds decorrelated jitter by tripling up to the cap", func() {
+		p, opts := parse(base)
+		p.Retry.Backoff.Jitter = policies.JitterDecorrelated
+		p.Retry.Backoff.Max = 10 * time.Second
+		Expect(check.Run(p, opts).Operations[0].Sleep).To(Equal(3*time.Second + 9*time.Second + 10*time.Second))
+	})
+
+	It("multiplies attempts by a nested client's retries and flags it", func() {
+		p, opts := parse(base)
+		opts.ClientRetries = 10
+		rep := check.Run(p, opts)
+		Expect(rep.Operations[0].WireAttempts).To(Equal(40))
+		Expect(violations(rep)).To(ContainElement("nested_retries"))
+	})
+
+	It("fails an SLA the worst case does not fit in, and passes one it does", func() {
+		p, opts := parse(base)
+		opts.SLA = 30 * time.Second
+		Expect(violations(check.Run(p, opts))).To(Equal([]string{"sla"}))
+		opts.SLA = time.Minute
+		Expect(check.Run(p, opts).Failed()).To(BeFalse())
+	})
+})
+
+var _ = Describe("alert rules, judged by evaluation", func() {
+	rules := func(when, severity string) string {
+		return `
+retry: {max_attempts: 3, overall_timeout: 5m}
+alerts:
+  rules:
+    - {name: r, when: "` + when + `", severity: ` + severity + `, notify: [x]}
+  receivers:
+    x: {alertmanager: {url: "http://127.0.0.1:1/"}}
+`
+	}
+	DescribeTable("paging on one failed run that is not late",
+		func(when, severity string, flagged bool) {
+			p, opts := parse(rules(when, severity))
+			rep := check.Run(p, opts)
+			if flagged {
+				Expect(violations(rep)).To(Equal([]string{"paging"}))
+			} else {
+				Expect(rep.Failed()).To(BeFalse(), "%+v", rep.Violations())
+			}
+		},
+		Entry("first failure pages", "failure_count == 1", "page", true),
+		Entry("spelled differently", "!(consecutive_failures < 1)", "page", true),
+		Entry("one permanent error pages", "error_class == 'permanent'", "page", true),
+		Entry("a long operation pages", "attempts >= 3", "page", true),
+		Entry("only the train step", "step == 'train' && failure_count > 0", "page", true),
+		Entry("first failure informs", "failure_count == 1", "info", false),
+		Entry("three in a row page", "consecutive_failures >= 3", "page", false),
+		Entry("late pages", "late > duration('60m')", "page", false),
+		Entry("two in a row or late", "failure_count >= 2 || late > duration('1h')", "page", false),
+	)
+
+	It("reports when each rule fires", func() {
+		p, opts := load("../default.yaml")
+		rep := check.Run(p, opts)
+		Expect(rep.Rules).To(HaveLen(3))
+		Expect(rep.Rules[0].FiresAt).To(Equal(1))
+		Expect(rep.Rules[1].FiresAt).To(Equal(3))
+		Expect(rep.Rules[2].FiresAt).To(Equal(0))
+		Expect(rep.Rules[2].LateAt).To(Equal(time.Hour + time.Millisecond))
+	})
+})
