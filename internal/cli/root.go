@@ -79,6 +79,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		// Commands are added here, one constructor per file (newXxxCmd).
 		newReportCmd(),
 		newStubCmd(),
+		newPolicyCmd(),
 	)
 	return root
 }
