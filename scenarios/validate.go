@@ -442,7 +442,7 @@ func (v *validator) schedule(p string, f *Fault) {
 		v.errorf(p+".until", "must be positive, got %s", *f.Until)
 	}
 	if f.After != nil && f.Until != nil && *f.After >= *f.Until {
-		v.errorf(p+".until", "must be after after (%s), got %s", *f.After, *f.Until)
+		v.errorf(p+".until", "must be later than after (%s), got %s", *f.After, *f.Until)
 	}
 	if t := v.sc.Timeout; t > 0 && f.After != nil && *f.After >= t {
 		v.errorf(p+".after", "%s is not before the scenario timeout (%s); the fault could never fire", *f.After, t)

@@ -1,0 +1,208 @@
+package scenarios_test
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gameday/gameday/scenarios"
+)
+
+var _ = Describe("LoadFile", func() {
+	It("loads the DESIGN vocabulary example with every key", func() {
+		sc, err := scenarios.LoadFile("testdata/good/every-key.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sc.Name).To(Equal("storage-503-single-transient"))
+		Expect(*sc.Seed).To(Equal(int64(42)))
+		Expect(sc.Timeout).To(Equal(2 * time.Minute))
+		Expect(sc.Targets).To(HaveLen(2))
+		Expect(sc.Targets[0].Name).To(Equal("storage"))
+		Expect(sc.FirstMinIO().Name).To(Equal("storage"))
+		Expect(sc.Target("feature-api").Kind).To(Equal(scenarios.KindStub))
+		Expect(sc.Target("nope")).To(BeNil())
+		Expect(sc.Targets[1].EnvVar()).To(Equal("GAMEDAY_FEATURE_API_URL"))
+
+		objs := sc.Targets[0].Objects
+		Expect(*objs[0].Size).To(Equal(scenarios.Size(4 << 20)))
+		Expect(*objs[1].Content).To(Equal(`{"v":1}`))
+		abs, _ := filepath.Abs("testdata/good/data/part-1.bin")
+		Expect(objs[2].FromFile).To(Equal(abs))
+
+		routes := sc.Targets[1].Routes
+		Expect(routes[0].Method).To(Equal(scenarios.Methods{"GET"}))
+		Expect(routes[0].JSON).To(Equal(map[string]any{"version": uint64(3)}))
+		Expect(*routes[1].Body).To(Equal("ok"))
+		Expect(routes[1].Headers).To(Equal(map[string]string{"X-Trace": "1"}))
+		Expect(routes[1].Delay).To(Equal(20 * time.Millisecond))
+		Expect(routes[1].Status).To(Equal(201))
+
+		w := sc.Workload
+		policy, _ := filepath.Abs("../policies/default.yaml")
+		Expect(w.Policy).To(Equal(policy))
+		Expect(w.Env).To(Equal(map[string]string{"EXTRA": "value"}))
+		Expect(w.Every).To(Equal(24 * time.Hour))
+		Expect(w.SLA).To(Equal(10 * time.Minute))
+		Expect(w.Timeout).To(Equal(time.Minute))
+		Expect(sc.RunIDFor(7, 1)).To(Equal("nightly"))
+
+		f := sc.Faults
+		Expect(f).To(HaveLen(5))
+		Expect(f[0].Action.Kind()).To(Equal(scenarios.ActionStatus))
+		Expect(f[0].Action.Status.Code).To(Equal(503))
+		Expect(*f[0].Times).To(Equal(1))
+		Expect(f[0].On).To(Equal(scenarios.OnRequest))
+		Expect(f[0].Match.Path).To(Equal("/features/*"))
+		Expect(f[0].IsTimer()).To(BeFalse())
+		Expect(f[1].Action.Status.RetryAfter.Delay).To(Equal(2 * time.Second))
+		Expect(f[1].Action.Status.RetryAfter.HeaderValue()).To(Equal("2"))
+		Expect(*f[1].Skip).To(Equal(3))
+		Expect(f[1].Every).To(BeNil())
+		Expect(*f[2].Action.Delay).To(Equal(300 * time.Millisecond))
+		Expect(*f[2].Probability).To(Equal(0.2))
+		Expect(*f[3].Action.Crash.RestartAfter).To(Equal(2 * time.Second))
+		Expect(f[3].IsTimer()).To(BeTrue())
+		Expect(*f[3].After).To(Equal(5 * time.Second))
+		Expect(f[4].Target).To(Equal(scenarios.WorkloadTarget))
+		Expect(f[4].Via).To(Equal("storage"))
+		Expect(f[4].On).To(Equal(scenarios.OnResponse))
+		Expect(f[4].Action.Crash.RestartAfter).To(BeNil())
+		Expect(f[4].Match.Method.Has("PUT")).To(BeTrue())
+
+		e := sc.Expect
+		Expect(e.Outcome).To(Equal(scenarios.OutcomeSuccess))
+		Expect(e.Pages.HoldsInt(0)).To(BeTrue())
+		Expect(e.Pages.HoldsInt(1)).To(BeFalse())
+		Expect(e.Alerts.Info.String()).To(Equal("<=1"))
+		Expect(e.Alerts.Page).To(BeNil())
+		Expect(e.RetriesAfter[0].Status).To(Equal(scenarios.StatusList{401, 403, 404}))
+		Expect(e.RetriesAfter[0].Max).To(Equal(0))
+		Expect(e.AttemptsPerOperation.Target).To(BeEmpty())
+		Expect(e.AttemptsPerOperation.Cmp.String()).To(Equal("<=5"))
+		Expect(*e.Backoff.Jitter).To(BeTrue())
+		Expect(e.RetryAfterHonored.Honored).To(BeTrue())
+		Expect(e.Artifacts.Kinds).To(Equal([]string{"model*.bin", "meta.json"}))
+		Expect(e.Artifacts.Duplicates.HoldsInt(0)).To(BeTrue())
+		Expect(e.RecoveryTime.HoldsDuration(10 * time.Second)).To(BeTrue())
+		Expect(e.RecoveryTime.HoldsDuration(11 * time.Second)).To(BeFalse())
+		Expect(e.Duration.String()).To(Equal("<=1m0s"))
+		Expect(e.Requests[0].Count.HoldsInt(1)).To(BeTrue())
+	})
+
+	It("applies defaults and reads the long forms", func() {
+		dir := GinkgoT().TempDir()
+		file := filepath.Join(dir, "d.yaml")
+		Expect(os.WriteFile(file, []byte(`name: d
+targets:
+  feature-api: {kind: stub, routes: [{path: /x}]}
+  storage: {kind: minio, buckets: [models]}
+workload: {exec: [sh, -c, "true"], runs: 3}
+faults:
+  - {name: f, target: storage, action: {throttle: 1MiB}}
+  - {name: p, target: workload, action: {pause: 2s}, after: 1s}
+expect:
+  attempts_per_operation: {target: storage, max: ">=2"}
+  retry_after_honored: {target: storage, honored: false}
+  backoff: {target: storage, growing: true}
+  artifacts: {bucket: models}
+  retries_after: [{target: storage, status: 401, max: 0}]
+`), 0o644)).To(Succeed())
+		sc, err := scenarios.LoadFile(file)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sc.Timeout).To(Equal(scenarios.DefaultTimeout))
+		Expect(sc.Seed).To(BeNil())
+		Expect(sc.Workload.Runs).To(Equal(3))
+		Expect(sc.Workload.Restarts).To(Equal(0))
+		Expect(sc.Workload.Timeout).To(Equal(scenarios.DefaultTimeout))
+		Expect(sc.Workload.RunID).To(BeEmpty())
+		Expect(sc.RunIDFor(42, 2)).To(Equal("d-42-2"))
+		Expect(sc.Targets[0].Routes[0].Status).To(Equal(200))
+		Expect(sc.FirstMinIO().Name).To(Equal("storage"))
+		Expect(*sc.Faults[0].Action.Throttle).To(Equal(scenarios.Size(1 << 20)))
+		Expect(sc.Faults[1].IsTimer()).To(BeTrue())
+		e := sc.Expect
+		Expect(e.AttemptsPerOperation.Target).To(Equal("storage"))
+		Expect(e.AttemptsPerOperation.Cmp.HoldsInt(2)).To(BeTrue())
+		Expect(e.RetryAfterHonored).To(Equal(&scenarios.RetryAfterHonored{Target: "storage", Honored: false}))
+		Expect(e.Backoff.Jitter).To(BeNil())
+		Expect(e.Artifacts.Target).To(Equal("storage"))
+		Expect(e.RetriesAfter[0].Status).To(Equal(scenarios.StatusList{401}))
+	})
+
+	It("names a missing file", func() {
+		_, err := scenarios.LoadFile("testdata/nope.yaml")
+		Expect(err).To(MatchError("testdata/nope.yaml: no such file or directory"))
+	})
+
+	It("computes run ids", func() {
+		sc := &scenarios.Scenario{Name: "s", Workload: scenarios.Workload{Runs: 1}}
+		Expect(sc.RunIDFor(5, 1)).To(Equal("s-5"))
+		sc.Workload.RunID = "nightly"
+		sc.Workload.Runs = 3
+		Expect(sc.RunIDFor(5, 3)).To(Equal("nightly-3"))
+	})
+})
+
+var _ = Describe("Collect", func() {
+	It("takes files as given and the *.yaml directly inside folders", func() {
+		dir := GinkgoT().TempDir()
+		Expect(os.MkdirAll(filepath.Join(dir, "sub"), 0o755)).To(Succeed())
+		for _, f := range []string{"b.yaml", "a.yaml", "c.yml", "notes.txt", "sub/d.yaml"} {
+			Expect(os.WriteFile(filepath.Join(dir, f), nil, 0o644)).To(Succeed())
+		}
+		files, err := scenarios.Collect([]string{"x.yaml", dir})
+		Expect(err).To(MatchError("x.yaml: no such file or directory"))
+		Expect(files).To(Equal([]string{filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")}))
+	})
+
+	It("reports a folder without scenarios", func() {
+		_, err := scenarios.Collect([]string{"testdata/no-scenarios"})
+		Expect(err).To(MatchError("testdata/no-scenarios: no scenarios in testdata/no-scenarios"))
+	})
+})
+
+var _ = Describe("LoadFaults", func() {
+	It("loads a faults file without targets", func() {
+		faults, err := scenarios.LoadFaults("testdata/faults.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(faults).To(HaveLen(2))
+		Expect(faults[0].Target).To(BeEmpty())
+		Expect(faults[1].Action.Kind()).To(Equal(scenarios.ActionReset))
+	})
+
+	It("reports errors as scenarios do", func() {
+		_, err := scenarios.LoadFaults("testdata/faults-bad.yaml")
+		Expect(err).To(MatchError(`testdata/faults-bad.yaml:4:18: faults[0].probability: must be between 0 and 1, got 2
+testdata/faults-bad.yaml:6:13: faults[1].target: faults on the workload need a scenario; gameday proxy has no workload`))
+	})
+})
+
+var _ = DescribeTable("Cmp",
+	func(text string, n int, d time.Duration, wantInt, wantDur bool) {
+		c, err := scenarios.ParseCmp(text)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.HoldsInt(n)).To(Equal(wantInt))
+		Expect(c.HoldsDuration(d)).To(Equal(wantDur))
+	},
+	Entry("plain count", "3", 3, time.Duration(0), true, false),
+	Entry("<=", "<=3", 4, time.Duration(0), false, false),
+	Entry(">=", ">=1", 1, time.Duration(0), true, false),
+	Entry("==0 on durations", "==0", 0, time.Duration(0), true, true),
+	Entry("<10s", "<10s", 0, 9*time.Second, false, true),
+	Entry(">2", ">2", 3, time.Duration(0), true, false),
+	Entry("duration ==", "2s", 0, 2*time.Second, false, true),
+)
+
+var _ = DescribeTable("Size",
+	func(text string, want scenarios.Size) {
+		Expect(scenarios.ParseSize(text)).To(Equal(want))
+	},
+	Entry(nil, "1024", scenarios.Size(1024)),
+	Entry(nil, "4MiB", scenarios.Size(4<<20)),
+	Entry(nil, "512 KiB", scenarios.Size(512<<10)),
+	Entry(nil, "1GiB", scenarios.Size(1<<30)),
+	Entry(nil, "2MB", scenarios.Size(2_000_000)),
+	Entry(nil, "10B", scenarios.Size(10)),
+)
