@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -145,4 +146,28 @@ func Kind(err error) policies.ErrorKind {
 		return policies.ErrTimeout
 	}
 	return ""
+}
+
+// Describe returns err's text for a log line, with the HTTP status and S3
+// code in front when err carries them and its text does not: minio-go's
+// errors say only "Please reduce your request rate.", Describe says
+// "503 SlowDown: Please reduce your request rate.".
+func Describe(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	code, status := Status(err)
+	var se *StatusError
+	if status == 0 || errors.As(err, &se) {
+		return msg
+	}
+	prefix := strconv.Itoa(status)
+	if code != "" {
+		prefix += " " + code
+	}
+	if strings.Contains(msg, prefix) {
+		return msg
+	}
+	return prefix + ": " + msg
 }

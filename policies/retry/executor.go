@@ -121,7 +121,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("%s: %s after %d attempt(s): %v", e.Op, e.Class, e.Attempts, e.Err)
+	return fmt.Sprintf("%s: %s after %d attempt(s): %s", e.Op, e.Class, e.Attempts, classify.Describe(e.Err))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -211,7 +211,7 @@ func (s *opState) abort(err error) bool {
 		return false
 	}
 	s.mu.Lock()
-	if !errors.Is(err, circuitbreaker.ErrOpen) || s.lastErr == nil {
+	if !errors.Is(err, circuitbreaker.ErrOpen) {
 		s.lastErr = err
 	}
 	attempts := s.attempts
@@ -293,7 +293,8 @@ func (s *opState) fail(ctx context.Context, err error) error {
 	if last == nil {
 		class = s.e.classifier.Classify(err)
 	}
-	if errors.Is(err, circuitbreaker.ErrOpen) && (class == "" || class == policies.ClassPermanent) {
+	if errors.Is(err, circuitbreaker.ErrOpen) && last == nil {
+		// Only failures of the dependency open the breaker.
 		class = policies.ClassTransient
 	}
 	if class == "" {
@@ -304,12 +305,7 @@ func (s *opState) fail(ctx context.Context, err error) error {
 	return &Error{Op: s.name, Class: class, Attempts: attempts, Err: cause}
 }
 
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
+func errText(err error) string { return classify.Describe(err) }
 
 // ClassOf returns the class carried by an *Error in err's chain, else
 // unknown (and "" for nil).
