@@ -80,6 +80,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newReportCmd(),
 		newStubCmd(),
 		newPolicyCmd(),
+		newProxyCmd(),
 	)
 	return root
 }

@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/injectors"
+	"github.com/gameday/gameday/scenarios"
+)
+
+// proxyOptions are the flags of `gameday proxy`.
+type proxyOptions struct {
+	upstream, listen, faults, journal, kind, target string
+	seed                                            int64
+}
+
+func newProxyCmd() *cobra.Command {
+	var o proxyOptions
+	cmd := &cobra.Command{
+		Use:   "proxy --upstream URL --faults FILE",
+		Short: "Run a standalone fault-injecting proxy in front of one server, for manual game days",
+		Long: `proxy stands in front of --upstream and injects the faults listed in FILE
+(a "faults:" list in scenario syntax; "target" is optional there). It prints
+its listen address and seed, writes one journal line per request to
+--journal, reloads FILE on SIGHUP (an invalid file keeps the old rules) and
+stops cleanly on Ctrl-C, flushing the journal.`,
+		Example: `  gameday proxy --upstream http://127.0.0.1:9000 --faults faults.yaml --journal journal.jsonl
+  kill -HUP <pid>    # reload faults.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("seed") {
+				var b [8]byte
+				_, _ = rand.Read(b[:])
+				o.seed = int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+			}
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			return runProxy(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.upstream, "upstream", "", "URL of the server to stand in front of (required)")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to listen on (default a free 127.0.0.1 port)")
+	f.StringVar(&o.faults, "faults", "", "YAML file with a faults: list in scenario syntax (required)")
+	f.Int64Var(&o.seed, "seed", 0, "seed of the probability draws (default random; always printed)")
+	f.StringVar(&o.journal, "journal", "", "file to write the request journal to (JSON lines)")
+	f.StringVar(&o.kind, "kind", "s3", "protocol of injected errors: s3 (S3 XML) or json")
+	f.StringVar(&o.target, "target", "", "apply the faults of this target (and those without one); default: the only target the file names")
+	return cmd
+}
+
+// proxyRules loads the faults file and translates it for the proxy's target.
+func proxyRules(path, target string) ([]injectors.Rule, error) {
+	faults, err := scenarios.LoadFaults(path)
+	if err != nil {
+		return nil, err
+	}
+	if target == "" {
+		named := map[string]bool{}
+		for _, f := range faults {
+			if f.Target != "" {
+				named[f.Target] = true
+			}
+		}
+		var names []string
+		for n := range named {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		switch len(names) {
+		case 0:
+		case 1:
+			target = names[0]
+		default:
+			return nil, fmt.Errorf("%s: faults name targets %s; choose one with --target", path, strings.Join(names, ", "))
+		}
+	}
+	return harness.ProxyRules(faults, target), nil
+}
+
+func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) error {
+	if o.upstream == "" {
+		return badInput(errors.New("proxy: --upstream is required"))
+	}
+	if o.faults == "" {
+		return badInput(errors.New("proxy: --faults is required"))
+	}
+	up, err := url.Parse(o.upstream)
+	if err != nil || (up.Scheme != "http" && up.Scheme != "https") || up.Host == "" {
+		return badInput(fmt.Errorf("proxy: --upstream %q: want an http:// or https:// URL with a host", o.upstream))
+	}
+	kind := injectors.Kind(o.kind)
+	if kind != injectors.KindS3 && kind != injectors.KindJSON {
+		return badInput(fmt.Errorf("proxy: --kind %q: want s3 or json", o.kind))
+	}
+	if _, _, err := net.SplitHostPort(o.listen); err != nil {
+		return badInput(fmt.Errorf("proxy: --listen %q: %w", o.listen, err))
+	}
+	rules, err := proxyRules(o.faults, o.target)
+	if err != nil {
+		return badInput(err)
+	}
+
+	var journal io.Writer
+	if o.journal != "" {
+		jf, err := os.OpenFile(o.journal, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return badInput(fmt.Errorf("proxy: --journal: %w", err))
+		}
+		defer jf.Close()
+		journal = jf
+	}
+	target := o.target
+	if target == "" {
+		target = up.Host
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "gameday proxy: "+format+"\n", args...) }
+	noProcess := func(what string) func(context.Context, injectors.Rule) error {
+		return func(_ context.Context, r injectors.Rule) error {
+			logf("fault %s: %s fired; a standalone proxy owns no process, so only the connection is affected", r.Name, what)
+			return nil
+		}
+	}
+	p, err := injectors.New(injectors.Config{
+		Upstream: up, Listen: o.listen, Kind: kind, Target: target, Journal: journal, Seed: o.seed,
+		OnCrash: noProcess("crash"), OnPause: noProcess("pause"),
+	})
+	if err != nil {
+		return infra(fmt.Errorf("proxy: %w", err))
+	}
+	if err := p.Arm(rules); err != nil {
+		_ = p.Close()
+		return badInput(fmt.Errorf("proxy: %s: %w", o.faults, err))
+	}
+
+	stop, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	if err := p.Start(stop); err != nil {
+		_ = p.Close()
+		return infra(fmt.Errorf("proxy: %w", err))
+	}
+	fmt.Fprintf(stdout, "gameday proxy listening on %s -> %s (%d rules, seed %d)\n", p.URL(), up, len(rules), o.seed)
+
+	for {
+		select {
+		case <-stop.Done():
+			err := p.Close()
+			for _, c := range p.Counters() {
+				logf("fault %s: matched %d, injected %d", c.Name, c.Matched, c.Injected)
+			}
+			if err != nil {
+				return infra(fmt.Errorf("proxy: %w", err))
+			}
+			return nil
+		case <-hup:
+			next, err := proxyRules(o.faults, o.target)
+			if err == nil {
+				err = p.Arm(next)
+			}
+			if err != nil {
+				logf("reload %s failed, keeping the previous %d rules: %v", o.faults, len(p.Counters()), err)
+				continue
+			}
+			logf("reloaded %s: %d rules", o.faults, len(next))
+		}
+	}
+}
