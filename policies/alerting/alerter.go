@@ -316,7 +316,7 @@ func (a *Alerter) Evaluate(ctx context.Context, o Outcome) (Report, error) {
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, ErrConflict) || try >= 5 {
+		if !errors.Is(err, ErrConflict) || try >= 10 {
 			return rep, fmt.Errorf("evaluate alerts: %w", err)
 		}
 		a.log.Info("alert state changed concurrently; evaluating again", "try", try)

@@ -3,6 +3,7 @@ package alerting_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -349,5 +350,38 @@ func TestNewRejectsBadRules(t *testing.T) {
 	p.Alerts.Rules[1].When = "consecutive > 3"
 	if _, err := alerting.New(p, &alerting.FileStore{Dir: t.TempDir()}); err == nil {
 		t.Error("unknown variable accepted")
+	}
+}
+
+func TestConcurrentEvaluationsLoseNoUpdate(t *testing.T) {
+	dir := t.TempDir()
+	p := defaultPolicy()
+	const n = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			store, _ := alerting.NewFileStore(dir)
+			a, err := alerting.New(p, store, alerting.WithNotifier("team", &recorder{}), alerting.WithNotifier("oncall", &recorder{}),
+				alerting.WithGetenv(func(string) string { return "" }))
+			if err == nil {
+				_, err = a.Evaluate(context.Background(), failed(fmt.Sprintf("c-%d", i), t0))
+			}
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	store, _ := alerting.NewFileStore(dir)
+	data, _, _ := store.Load(context.Background(), alerting.StateKey("reference"))
+	if !strings.Contains(string(data), fmt.Sprintf(`"consecutive_failures": %d`, n)) {
+		t.Errorf("after %d concurrent failed runs the state is\n%s", n, data)
 	}
 }
