@@ -81,6 +81,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newStubCmd(),
 		newPolicyCmd(),
 		newProxyCmd(),
+		newRunCmd(),
 	)
 	return root
 }

@@ -1,0 +1,181 @@
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gameday/gameday/reports"
+	"github.com/gameday/gameday/scenarios"
+)
+
+// RunOptions configure RunScenarios. Only Out is required.
+type RunOptions struct {
+	// Backend is auto, docker or process; default auto.
+	Backend string
+	// Seed, when set, overrides every scenario's seed.
+	Seed *int64
+	// Out receives report.json, junit.xml, summary.md and one folder per
+	// scenario (journal, workload and target logs).
+	Out string
+	// Parallel is how many scenarios run at once; default 1.
+	Parallel int
+	// GamedayBin runs `gameday pipeline` for `pipeline: reference`; default
+	// GamedayBinary().
+	GamedayBin string
+	// Console shows progress; nil shows none.
+	Console *reports.Console
+	// Command is recorded in the report.
+	Command string
+	// Display turns a scenario's absolute path into the form shown in
+	// reports; default: relative to the working directory when inside it.
+	Display func(path string) string
+	// Now is the clock; default time.Now. Random draws seeds and run ids;
+	// default crypto/rand.
+	Now    func() time.Time
+	Random func([]byte)
+}
+
+// runner is one RunScenarios call.
+type runner struct {
+	opts       RunOptions
+	out        string
+	ports      *Ports
+	console    *reports.Console
+	gamedayBin string
+	now        func() time.Time
+	random     func([]byte)
+
+	mu      sync.Mutex
+	backend string
+}
+
+// RunScenarios runs every scenario (already loaded and validated) from boot
+// to teardown, at most opts.Parallel at once, judges them, and writes the
+// outputs to opts.Out. The result lists the scenarios in the order given.
+// Cancelling ctx (Ctrl-C) tears everything down and still writes a partial
+// report; scenarios not yet started are left out, the interrupted ones carry
+// an Error. The returned error is about writing the outputs only; the exit
+// code follows from the Result (Result.ExitCode).
+func RunScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptions) (*reports.Result, error) {
+	r := &runner{opts: opts, out: opts.Out, ports: NewPorts(), console: opts.Console, now: opts.Now, random: opts.Random}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.random == nil {
+		r.random = func(b []byte) { _, _ = rand.Read(b) }
+	}
+	if r.opts.Backend == "" {
+		r.opts.Backend = BackendAuto
+	}
+	if r.opts.Parallel < 1 {
+		r.opts.Parallel = 1
+	}
+	r.gamedayBin = opts.GamedayBin
+	if r.gamedayBin == "" {
+		r.gamedayBin, _ = GamedayBinary()
+	}
+	if err := os.MkdirAll(r.out, 0o755); err != nil {
+		return nil, fmt.Errorf("create output dir: %w", err)
+	}
+	started := r.now()
+	res := &reports.Result{StartedAt: started.UTC(), Command: opts.Command}
+
+	results := make([]*reports.Scenario, len(list))
+	sem := make(chan struct{}, r.opts.Parallel)
+	var wg sync.WaitGroup
+	for i, sc := range list {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		seed := r.seedFor(sc)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out := newScenarioRun(r, sc, seed).execute(ctx)
+			results[i] = &out
+			if r.console != nil {
+				r.console.Done(sc.Name, out.Passed)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, s := range results {
+		if s != nil {
+			res.Scenarios = append(res.Scenarios, *s)
+		}
+	}
+	res.Backend = r.backendName()
+	res.DurationMS = r.now().Sub(started).Milliseconds()
+	res.Summarize()
+	if err := reports.WriteFiles(r.out, res); err != nil {
+		return res, fmt.Errorf("write report: %w", err)
+	}
+	return res, nil
+}
+
+func (r *runner) seedFor(sc *scenarios.Scenario) int64 {
+	switch {
+	case r.opts.Seed != nil:
+		return *r.opts.Seed
+	case sc.Seed != nil:
+		return *sc.Seed
+	}
+	var b [8]byte
+	r.random(b[:])
+	// Positive and short enough to type back in with --seed.
+	return int64(binary.BigEndian.Uint64(b[:]) % 1_000_000_000)
+}
+
+func (r *runner) runID(name string) string {
+	var b [3]byte
+	r.random(b[:])
+	return r.now().UTC().Format("20060102T150405") + "-" + name + "-" + hex.EncodeToString(b[:])
+}
+
+func (r *runner) display(path string) string {
+	if r.opts.Display != nil {
+		return r.opts.Display(path)
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return path
+}
+
+func (r *runner) noteBackend(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.backend == "" {
+		r.backend = name
+	}
+}
+
+func (r *runner) backendName() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.backend == "" {
+		return r.opts.Backend
+	}
+	return r.backend
+}
+
+// DefaultOut is the default output folder of `gameday run`:
+// gameday-out/<UTC timestamp>.
+func DefaultOut(now time.Time) string {
+	return filepath.Join("gameday-out", now.UTC().Format("20060102T150405Z"))
+}

@@ -1,0 +1,197 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gameday/gameday/harness/observe"
+)
+
+// workload runs the scenario's step, one process (group) at a time, and is
+// the Controller that workload faults act on. Its methods are safe for
+// concurrent use: proxies and timers crash or pause it from their own
+// goroutines.
+type workload struct {
+	mu       sync.Mutex
+	cur      *exec.Cmd
+	pgid     int
+	done     chan struct{} // closed when cur has exited
+	injected bool          // the current process was killed by a fault
+	timedOut bool          // ... or for passing its timeout
+	paused   bool
+}
+
+// attemptSpec is one process start.
+type attemptSpec struct {
+	argv    []string
+	dir     string
+	env     []string
+	timeout time.Duration
+	log     io.Writer // receives stdout and stderr, already redacting
+}
+
+// start runs one attempt to its end and returns its record (without Run,
+// Attempt and RunID, which the caller fills). ctx ending kills the process
+// group; that kill is the harness's own signal, so not a crash.
+func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Time) observe.RunRecord {
+	rec := observe.RunRecord{Start: now()}
+	if len(spec.argv) == 0 {
+		rec.End, rec.ExitCode = now(), 127
+		return rec
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		fmt.Fprintf(spec.log, "gameday: start workload: %v\n", err)
+		rec.End, rec.ExitCode = now(), 127
+		return rec
+	}
+	cmd := exec.Command(spec.argv[0], spec.argv[1:]...)
+	cmd.Dir = spec.dir
+	cmd.Env = spec.env
+	cmd.Stdin = nil
+	cmd.Stdout, cmd.Stderr = pw, pw
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		_, _ = io.Copy(spec.log, pr)
+	}()
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		<-copied
+		pr.Close()
+		fmt.Fprintf(spec.log, "gameday: start workload %q: %v\n", spec.argv[0], err)
+		rec.End, rec.ExitCode = now(), 127
+		return rec
+	}
+	pw.Close()
+	rec.Start = now()
+	done := make(chan struct{})
+	w.mu.Lock()
+	w.cur, w.pgid, w.done = cmd, cmd.Process.Pid, done
+	w.injected, w.timedOut, w.paused = false, false, false
+	w.mu.Unlock()
+
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	var timer <-chan time.Time
+	if spec.timeout > 0 {
+		t := time.NewTimer(spec.timeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	var werr error
+	select {
+	case werr = <-waited:
+	case <-timer:
+		w.mu.Lock()
+		w.timedOut = true
+		w.mu.Unlock()
+		w.killGroup()
+		werr = <-waited
+	case <-ctx.Done():
+		w.killGroup()
+		werr = <-waited
+	}
+	rec.End = now()
+	// Leave nothing of the group behind.
+	w.killPGID(cmd.Process.Pid)
+	w.mu.Lock()
+	rec.Crashed = w.injected
+	rec.TimedOut = w.timedOut && !w.injected
+	w.cur, w.pgid = nil, 0
+	close(done)
+	w.mu.Unlock()
+	// Let the log copy drain (every writer of the pipe is dead by now).
+	select {
+	case <-copied:
+	case <-time.After(5 * time.Second):
+	}
+	pr.Close()
+
+	var ee *exec.ExitError
+	switch {
+	case werr == nil:
+	case errors.As(werr, &ee):
+		rec.ExitCode = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			rec.Signal = ws.Signal().String()
+			rec.ExitCode = 128 + int(ws.Signal())
+			// A signal the harness did not send is a crash too.
+			if !rec.TimedOut && ctx.Err() == nil {
+				rec.Crashed = true
+			}
+		}
+	default:
+		rec.ExitCode = 127
+	}
+	return rec
+}
+
+// killGroup SIGKILLs the current process group (and thaws it, so a paused
+// group dies at once).
+func (w *workload) killGroup() {
+	w.mu.Lock()
+	pgid := w.pgid
+	w.mu.Unlock()
+	w.killPGID(pgid)
+}
+
+func (w *workload) killPGID(pgid int) {
+	if pgid > 0 {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		_ = syscall.Kill(-pgid, syscall.SIGCONT)
+	}
+}
+
+// Crash kills the running workload's process group as an injected fault
+// and returns once its leader has exited. It does nothing between runs.
+func (w *workload) Crash(ctx context.Context) error {
+	w.mu.Lock()
+	if w.cur == nil {
+		w.mu.Unlock()
+		return nil
+	}
+	w.injected = true
+	done := w.done
+	w.mu.Unlock()
+	w.killGroup()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Pause freezes the workload's process group (SIGSTOP).
+func (w *workload) Pause(context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cur == nil {
+		return nil
+	}
+	w.paused = true
+	return syscall.Kill(-w.pgid, syscall.SIGSTOP)
+}
+
+// Resume thaws it (SIGCONT).
+func (w *workload) Resume(context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cur == nil || !w.paused {
+		return nil
+	}
+	w.paused = false
+	return syscall.Kill(-w.pgid, syscall.SIGCONT)
+}
+
+// Restart does nothing: a crashed run restarts through workload.restarts.
+func (w *workload) Restart(context.Context) error { return nil }
