@@ -524,6 +524,7 @@ func (a *Alerter) details(r rule, o Outcome, v condition.Vars) map[string]string
 		"last_log_lines":  a.redact(strings.Join(o.LastLogLines, "\n")),
 		"safe_to_retry":   safeToRetry(o),
 		"escalation_path": escalationPath(r.AlertRule, 0, r.Severity),
+		"alertname":       r.Name,
 		"condition":       r.When,
 		"failure_count":   strconv.Itoa(v.FailureCount),
 		"late":            v.Late.String(),
