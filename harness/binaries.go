@@ -17,7 +17,7 @@ var ErrBinaryMissing = errors.New("binary missing")
 func GamedayBinary() (string, error) {
 	if p := os.Getenv("GAMEDAY_BIN"); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("gameday binary $GAMEDAY_BIN=%s: %w", p, ErrBinaryMissing)
+			return "", fmt.Errorf("%w: gameday binary $GAMEDAY_BIN=%s does not exist", ErrBinaryMissing, p)
 		}
 		return p, nil
 	}
@@ -25,7 +25,7 @@ func GamedayBinary() (string, error) {
 	if err == nil && filepath.Base(self) == "gameday" {
 		return self, nil
 	}
-	return "", fmt.Errorf("gameday binary not found: set GAMEDAY_BIN or run `make build`: %w", ErrBinaryMissing)
+	return "", fmt.Errorf("%w: gameday binary not found; set GAMEDAY_BIN or run `make build`", ErrBinaryMissing)
 }
 
 // MinIOBinary returns the MinIO server binary: $GAMEDAY_MINIO_BIN, else
@@ -34,7 +34,7 @@ func GamedayBinary() (string, error) {
 func MinIOBinary() (string, error) {
 	if p := os.Getenv("GAMEDAY_MINIO_BIN"); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("minio binary $GAMEDAY_MINIO_BIN=%s missing: run `make bin/minio`: %w", p, ErrBinaryMissing)
+			return "", fmt.Errorf("%w: minio binary $GAMEDAY_MINIO_BIN=%s does not exist; run `make bin/minio`", ErrBinaryMissing, p)
 		}
 		return p, nil
 	}
@@ -53,5 +53,5 @@ func MinIOBinary() (string, error) {
 	if p, err := exec.LookPath("minio"); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("minio binary not found (GAMEDAY_MINIO_BIN, ./bin/minio, beside gameday, PATH): run `make bin/minio`: %w", ErrBinaryMissing)
+	return "", fmt.Errorf("%w: minio binary not found ($GAMEDAY_MINIO_BIN, ./bin/minio, beside gameday, PATH); run `make bin/minio`", ErrBinaryMissing)
 }

@@ -57,7 +57,8 @@ var tcEnvOnce sync.Once
 
 // SetTestcontainersEnv sets TESTCONTAINERS_RYUK_DISABLED=true (the harness
 // cleans up itself) and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 where they are
-// unset. testcontainers-go reads them when first used.
+// unset, and silences testcontainers-go's default logger. testcontainers-go
+// reads the variables when first used.
 func SetTestcontainersEnv() {
 	tcEnvOnce.Do(func() {
 		if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
@@ -66,6 +67,9 @@ func SetTestcontainersEnv() {
 		if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
 			os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 		}
+		// The harness reports what it starts itself; testcontainers' banner
+		// and per-container lines would only clutter the terminal.
+		tclog.SetDefault(tclog.NewNoopLogger())
 	})
 }
 
@@ -74,13 +78,13 @@ func DockerClient(ctx context.Context) (*testcontainers.DockerClient, error) {
 	SetTestcontainersEnv()
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("docker: %w: %w; %s", ErrUnavailable, err, dockerFix)
+		return nil, fmt.Errorf("docker %w: %w; %s", ErrUnavailable, err, dockerFix)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if _, err := cli.Ping(pctx, client.PingOptions{}); err != nil {
 		cli.Close()
-		return nil, fmt.Errorf("docker: no daemon answers: %w; %s", ErrUnavailable, dockerFix)
+		return nil, fmt.Errorf("docker %w: no daemon answers; %s", ErrUnavailable, dockerFix)
 	}
 	return cli, nil
 }
@@ -99,7 +103,7 @@ func newDockerBackend(ctx context.Context, opts Options) (*dockerBackend, error)
 	for _, img := range []string{MinIOImage(), GamedayImage()} {
 		if _, err := cli.ImageInspect(ctx, img); err != nil {
 			cli.Close()
-			return nil, fmt.Errorf("docker: image %s missing: %w; run `make images`, or use `--backend process`", img, ErrUnavailable)
+			return nil, fmt.Errorf("docker %w: image %s missing; run `make images`, or use `--backend process`", ErrUnavailable, img)
 		}
 	}
 	return &dockerBackend{opts: opts, cli: cli}, nil

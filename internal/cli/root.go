@@ -79,6 +79,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		// Commands are added here, one constructor per file (newXxxCmd).
 		newReportCmd(),
 		newStubCmd(),
+		newUpCmd(),
+		newCleanCmd(),
 		newPolicyCmd(),
 		newProxyCmd(),
 		newRunCmd(),

@@ -1,0 +1,69 @@
+package harness
+
+import (
+	"github.com/gameday/gameday/harness/stub"
+	"github.com/gameday/gameday/scenarios"
+)
+
+// TargetSpecOf turns a scenario target into what a Backend starts.
+func TargetSpecOf(t *scenarios.Target) TargetSpec {
+	spec := TargetSpec{Name: t.Name, Kind: Kind(t.Kind)}
+	for _, r := range t.Routes {
+		sr := stub.Route{
+			Method:  stub.Methods(r.Method),
+			Path:    r.Path,
+			Status:  r.Status,
+			JSON:    r.JSON,
+			Headers: r.Headers,
+			Delay:   stub.Duration(r.Delay),
+		}
+		if r.Body != nil {
+			sr.Body = *r.Body
+		}
+		spec.Routes = append(spec.Routes, sr)
+	}
+	return spec
+}
+
+// ObjectsOf returns a minio target's seed objects.
+func ObjectsOf(t *scenarios.Target) []Object {
+	var out []Object
+	for _, o := range t.Objects {
+		obj := Object{Bucket: o.Bucket, Key: o.Key, FromFile: o.FromFile}
+		if o.Size != nil {
+			obj.Size = int64(*o.Size)
+		}
+		if o.Content != nil {
+			obj.Content, obj.HasContent = *o.Content, true
+		}
+		out = append(out, obj)
+	}
+	return out
+}
+
+// TimerFaultsOf returns the scenario's timer faults (crash or pause without
+// match), in file order.
+func TimerFaultsOf(s *scenarios.Scenario) []TimerFault {
+	var out []TimerFault
+	for _, f := range s.Faults {
+		if !f.IsTimer() {
+			continue
+		}
+		tf := TimerFault{Name: f.Name, Target: f.Target}
+		if f.After != nil {
+			tf.After = *f.After
+		}
+		switch {
+		case f.Action.Crash != nil:
+			tf.Action = "crash"
+			if ra := f.Action.Crash.RestartAfter; ra != nil {
+				tf.Restart, tf.RestartAfter = true, *ra
+			}
+		case f.Action.Pause != nil:
+			tf.Action = "pause"
+			tf.PauseFor = *f.Action.Pause
+		}
+		out = append(out, tf)
+	}
+	return out
+}
