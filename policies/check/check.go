@@ -389,17 +389,17 @@ func (r Report) Write(w io.Writer) error {
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "CLASS\tRETRIED\tATTEMPTS\tON THE WIRE\tSLEEPS\tWORST CASE\tBOUNDED AT\t")
+	fmt.Fprintln(tw, "CLASS\tRETRIED\tATTEMPTS\tON THE WIRE\tSLEEPS\tWORST CASE\tBOUNDED AT")
 	for _, op := range r.Operations {
 		yes := "no"
 		if op.Retried {
 			yes = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t\n", op.Class, yes, op.Attempts, op.WireAttempts, op.Sleep, op.Wall, op.Bound)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", op.Class, yes, op.Attempts, op.WireAttempts, op.Sleep, op.Wall, op.Bound)
 	}
 	if len(r.Rules) > 0 {
 		fmt.Fprintln(tw)
-		fmt.Fprintln(tw, "RULE\tSEVERITY\tFIRES AFTER\tLATE\tONE FAILED RUN\t")
+		fmt.Fprintln(tw, "RULE\tSEVERITY\tFIRES AFTER\tLATE\tONE FAILED RUN")
 		for _, rule := range r.Rules {
 			after, late, one := "never", "never", "quiet"
 			if rule.FiresAt > 0 {
@@ -411,17 +411,17 @@ func (r Report) Write(w io.Writer) error {
 			if rule.SingleFailure != "" {
 				one = string(rule.Severity)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", rule.Name, rule.Severity, after, late, one)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", rule.Name, rule.Severity, after, late, one)
 		}
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "CHECK\tRESULT\tDETAIL\t")
+	fmt.Fprintln(tw, "CHECK\tRESULT\tDETAIL")
 	for _, f := range r.Findings {
 		res := "ok"
 		if !f.OK {
 			res = "FAIL"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", f.Check, res, f.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Check, res, f.Detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
