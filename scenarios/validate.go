@@ -239,9 +239,9 @@ func (v *validator) existingFile(p, path string) string {
 	fi, err := os.Stat(abs)
 	switch {
 	case err != nil:
-		v.errorf(p, "%s: %s", path, statMessage(err))
+		v.errorf(p, "%q: %s", path, statMessage(err))
 	case fi.IsDir():
-		v.errorf(p, "%s is a directory, not a file", path)
+		v.errorf(p, "%q is a directory, not a file", path)
 	}
 	return abs
 }

@@ -20,12 +20,16 @@ type Error struct {
 }
 
 // Error formats e as "file:line:col: msg", or "file: msg" when Line is 0.
+// It is always one line: line breaks in the message are escaped.
 func (e *Error) Error() string {
+	msg := oneLine.Replace(e.Msg)
 	if e.Line == 0 {
-		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+		return fmt.Sprintf("%s: %s", e.File, msg)
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, msg)
 }
+
+var oneLine = strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", `\r`)
 
 // Errors is every problem found in one or more files.
 type Errors []*Error
