@@ -1,0 +1,232 @@
+package injectors_test
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/gameday/gameday/injectors"
+	"github.com/gameday/gameday/internal/testenv"
+)
+
+// The benchmarks compare minio-go GETs against a real MinIO, directly and
+// through a proxy that writes its journal to a file and has a rule armed.
+// Each does a fixed amount of work once (`make bench` runs -benchtime 1x)
+// and reports its figures with b.ReportMetric. Direct and proxied requests
+// alternate, so load from elsewhere on the machine hits both alike.
+
+// benchEnv is a MinIO, a proxy in front of it and a client for each.
+type benchEnv struct {
+	direct, proxied *minio.Client
+	proxy           *injectors.Proxy
+}
+
+func newBenchEnv(b *testing.B, rule injectors.Rule) *benchEnv {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := b.TempDir()
+	m, err := testenv.StartMinIO(ctx, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(m.Stop)
+	journal, err := os.Create(filepath.Join(dir, "journal.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { journal.Close() })
+	u, _ := url.Parse(m.URL())
+	p, err := injectors.New(injectors.Config{Upstream: u, Kind: injectors.KindS3, Target: "storage", Journal: journal, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Close() })
+	if err := p.Arm([]injectors.Rule{rule}); err != nil {
+		b.Fatal(err)
+	}
+	client := func(endpoint string) *minio.Client {
+		c, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(m.AccessKey, m.SecretKey, ""), Region: "us-east-1"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	env := &benchEnv{direct: client(m.Endpoint), proxied: client(p.Addr()), proxy: p}
+	if err := env.direct.MakeBucket(ctx, "bench", minio.MakeBucketOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	return env
+}
+
+// matchNothing is the armed rule of the latency and throughput benchmarks.
+var matchNothing = injectors.Rule{Name: "never", Match: injectors.Match{Path: "/no-such-bucket/*"},
+	Action: injectors.Action{Status: &injectors.Status{Code: 503}}}
+
+// patternReader yields n deterministic bytes without holding them.
+type patternReader struct{ left int64 }
+
+func (r *patternReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	n := int64(len(p))
+	n = min(n, r.left)
+	for i := range p[:n] {
+		p[i] = byte(i*7 + 3)
+	}
+	r.left -= n
+	return int(n), nil
+}
+
+func (e *benchEnv) put(b *testing.B, key string, size int64) {
+	b.Helper()
+	_, err := e.direct.PutObject(context.Background(), "bench", key, &patternReader{left: size}, size, minio.PutObjectOptions{PartSize: 64 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// get downloads key with c and returns how long it took.
+func get(b *testing.B, c *minio.Client, key string, want int64) time.Duration {
+	start := time.Now()
+	obj, err := c.GetObject(context.Background(), "bench", key, minio.GetObjectOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, obj)
+	obj.Close()
+	if err != nil || n != want {
+		b.Fatalf("get %s: %d bytes, %v", key, n, err)
+	}
+	return time.Since(start)
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkGet1KiB reports p50/p99 of a 1 KiB GET, direct and proxied, and
+// the p50 ratio (target <= 1.2).
+func BenchmarkGet1KiB(b *testing.B) {
+	env := newBenchEnv(b, matchNothing)
+	env.put(b, "small.bin", 1024)
+	const warm, rounds = 200, 2000
+	for range warm {
+		get(b, env.direct, "small.bin", 1024)
+		get(b, env.proxied, "small.bin", 1024)
+	}
+	b.ResetTimer()
+	direct := make([]time.Duration, 0, rounds)
+	proxied := make([]time.Duration, 0, rounds)
+	for i := range rounds {
+		// Alternate which goes first, so neither always follows the other.
+		if i%2 == 0 {
+			direct = append(direct, get(b, env.direct, "small.bin", 1024))
+			proxied = append(proxied, get(b, env.proxied, "small.bin", 1024))
+		} else {
+			proxied = append(proxied, get(b, env.proxied, "small.bin", 1024))
+			direct = append(direct, get(b, env.direct, "small.bin", 1024))
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(ms(percentile(direct, 0.5)), "direct-p50-ms")
+	b.ReportMetric(ms(percentile(direct, 0.99)), "direct-p99-ms")
+	b.ReportMetric(ms(percentile(proxied, 0.5)), "proxy-p50-ms")
+	b.ReportMetric(ms(percentile(proxied, 0.99)), "proxy-p99-ms")
+	b.ReportMetric(float64(percentile(proxied, 0.5))/float64(percentile(direct, 0.5)), "p50-ratio")
+	b.ReportMetric(float64(percentile(proxied, 0.99))/float64(percentile(direct, 0.99)), "p99-ratio")
+}
+
+// BenchmarkGet64MiB reports the throughput of a 64 MiB GET, direct and
+// proxied (median of alternating rounds), and their ratio (target >= 0.95).
+func BenchmarkGet64MiB(b *testing.B) {
+	env := newBenchEnv(b, matchNothing)
+	const size = 64 << 20
+	env.put(b, "big.bin", size)
+	get(b, env.direct, "big.bin", size)
+	get(b, env.proxied, "big.bin", size)
+	const rounds = 9
+	var direct, proxied []time.Duration
+	b.ResetTimer()
+	for i := range rounds {
+		if i%2 == 0 {
+			direct = append(direct, get(b, env.direct, "big.bin", size))
+			proxied = append(proxied, get(b, env.proxied, "big.bin", size))
+		} else {
+			proxied = append(proxied, get(b, env.proxied, "big.bin", size))
+			direct = append(direct, get(b, env.direct, "big.bin", size))
+		}
+	}
+	b.StopTimer()
+	mibps := func(d time.Duration) float64 { return float64(size) / (1 << 20) / d.Seconds() }
+	d, p := percentile(direct, 0.5), percentile(proxied, 0.5)
+	b.ReportMetric(mibps(d), "direct-MiB/s")
+	b.ReportMetric(mibps(p), "proxy-MiB/s")
+	b.ReportMetric(mibps(p)/mibps(d), "throughput-ratio")
+}
+
+// BenchmarkGet1GiBMemory downloads 1 GiB through a matching on: response
+// rule that does not fire and reports the growth of the process's heap
+// during the download (target < 64 MiB).
+func BenchmarkGet1GiBMemory(b *testing.B) {
+	rule := injectors.Rule{Name: "armed-not-firing", On: injectors.OnResponse,
+		Match:    injectors.Match{Methods: []string{"GET"}, Path: "/bench/*"},
+		Action:   injectors.Action{Delay: time.Second},
+		Schedule: injectors.Schedule{Skip: 1 << 30}}
+	env := newBenchEnv(b, rule)
+	const size = 1 << 30
+	env.put(b, "huge.bin", size)
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	peak.Store(before.HeapInuse)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+			}
+		}
+	})
+	b.ResetTimer()
+	took := get(b, env.proxied, "huge.bin", size)
+	b.StopTimer()
+	close(stop)
+	wg.Wait()
+	if c := env.proxy.Counters(); c[0].Matched != 1 || c[0].Injected != 0 {
+		b.Fatalf("rule counters %+v, want matched 1, injected 0", c)
+	}
+	b.ReportMetric(float64(peak.Load()-before.HeapInuse)/(1<<20), "heap-growth-MiB")
+	b.ReportMetric(float64(size)/(1<<20)/took.Seconds(), "proxy-MiB/s")
+}
