@@ -84,6 +84,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newPolicyCmd(),
 		newProxyCmd(),
 		newRunCmd(),
+		newValidateCmd(),
+		newListCmd(),
+		newSchemaCmd(),
 	)
 	return root
 }
