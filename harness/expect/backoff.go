@@ -29,9 +29,14 @@ import (
 // (interval arithmetic on log ratios): the hypothesis "deterministic" is
 // feasible or it is not. Jittered waits (full: U(0, v); equal: v/2 + U(0,
 // v/2); decorrelated: U(base, 3·prev)) give ratios spread so widely that no
-// single m explains them. Waits that all lie within the noise of one value
-// are a fixed delay once there are MinFixedWaits (5) of them (this also
-// catches immediate retries).
+// single m explains them. A deterministic schedule also gives every operation
+// the same wait at the same retry index, so waits of different operations at
+// one index that differ beyond noise prove jitter (with three operations or
+// more, one late value among agreeing others, by no more than Spike = 30 ms,
+// is forgiven once as a scheduling spike). When three in four
+// waits (and at least MinFixedWaits, 5) lie within the noise of their median,
+// the schedule is a fixed delay (this also catches immediate retries, and
+// forgives a rare spike).
 //
 //   - Infeasible: jitter holds (the waits cannot come from a deterministic
 //     schedule).
@@ -62,6 +67,7 @@ type BackoffParams struct {
 	MinFixedWaits   int     // waits within noise of one value that make a fixed delay (default 5)
 	MinGrowingWaits int     // waits needed to judge growth (default 4)
 	GrowingMinRatio float64 // later/earlier sum needed to call waits growing (default 1.25)
+	Spike           float64 // ms, a rare scheduling delay forgiven once across operations (default 30)
 }
 
 func (p BackoffParams) withDefaults() BackoffParams {
@@ -73,6 +79,9 @@ func (p BackoffParams) withDefaults() BackoffParams {
 	}
 	if p.MinRatios == 0 {
 		p.MinRatios = 8
+	}
+	if p.Spike == 0 {
+		p.Spike = 30
 	}
 	if p.MinFixedWaits == 0 {
 		p.MinFixedWaits = 5
@@ -145,32 +154,52 @@ func JudgeJitter(waits [][]float64, params BackoffParams) Judgement {
 	}
 	// A deterministic schedule gives every call the same wait at the same
 	// retry index: compare the calls index by index.
-	crossOK := true
+	differ, spikes := 0, 0
 	for i := 0; ; i++ {
-		lo, hi, n := math.Inf(1), math.Inf(-1), 0
+		var at []float64
 		for _, s := range waits {
 			if i < len(s) && !math.IsNaN(s[i]) {
-				lo, hi = math.Min(lo, s[i]), math.Max(hi, s[i])
-				n++
+				at = append(at, s[i])
 			}
 		}
-		if n == 0 {
+		if len(at) == 0 {
 			break
 		}
-		if n > 1 && hi > 3*p.Noise {
-			informative += n - 1
+		sort.Float64s(at)
+		lo, hi := at[0], at[len(at)-1]
+		if len(at) > 1 && hi > 3*p.Noise {
+			informative += len(at) - 1
 		}
-		if hi-lo > p.tol(lo)+p.tol(hi) {
-			crossOK = false
+		if hi-lo <= p.tol(lo)+p.tol(hi) {
+			continue
 		}
+		// With three or more operations, one late value among agreeing
+		// others is a scheduling spike.
+		if n := len(at); n >= 3 {
+			rest := at[n-2]
+			if rest-lo <= p.tol(lo)+p.tol(rest) && hi-rest <= p.tol(rest)+p.tol(hi)+p.Spike {
+				spikes++
+				continue
+			}
+		}
+		differ++
 	}
-	// All waits within the noise of one value: a fixed delay.
+	// One index off by no more than a scheduling spike is forgiven.
+	crossOK := differ == 0 && spikes <= 1
+	// Most waits within the noise of one value: a fixed delay. Three in
+	// four are enough, so that a rare scheduling spike does not hide it.
 	sorted := append([]float64(nil), all...)
 	sort.Float64s(sorted)
-	lo, hi := sorted[0], sorted[len(sorted)-1]
-	if len(all) >= p.MinFixedWaits && hi-lo <= p.tol(lo)+p.tol(hi) {
+	med := sorted[len(sorted)/2]
+	near := 0
+	for _, w := range all {
+		if math.Abs(w-med) <= p.tol(w)+p.tol(med) {
+			near++
+		}
+	}
+	if len(all) >= p.MinFixedWaits && 4*near >= 3*len(all) {
 		return Judgement{Conclusive: true, Holds: false, Have: len(all), Need: p.MinFixedWaits,
-			Detail: fmt.Sprintf("all %d waits within noise of %.0fms: a fixed delay", len(all), (lo+hi)/2)}
+			Detail: fmt.Sprintf("%d of %d waits within noise of %.0fms: a fixed delay (waits %s)", near, len(all), med, fmtWaits(waits))}
 	}
 	if !crossOK {
 		return Judgement{Conclusive: true, Holds: true, Have: informative, Need: p.MinRatios,

@@ -164,3 +164,28 @@ func TestGrowing(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedDelayWithSpikes: a fixed sleep stays a fixed sleep when one wait
+// in eight is late by a scheduling spike of up to 40 ms.
+func TestFixedDelayWithSpikes(t *testing.T) {
+	for seed := uint64(0); seed < 500; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		fixed := 150 + rng.Float64()*450
+		var waits [][]float64
+		for o := 0; o < 2; o++ {
+			w := make([]float64, 4)
+			for i := range w {
+				w[i] = fixed
+			}
+			waits = append(waits, noisy(rng, w, 3))
+		}
+		waits[rng.IntN(2)][rng.IntN(4)] += 10 + rng.Float64()*30
+		j := JudgeJitter(waits, BackoffParams{})
+		if !j.Conclusive || j.Holds {
+			t.Fatalf("seed %d: fixed %.0fms with a spike judged conclusive=%v jittered=%v: %s", seed, fixed, j.Conclusive, j.Holds, j.Detail)
+		}
+		if g := JudgeGrowing(waits, BackoffParams{}); !g.Conclusive || g.Holds {
+			t.Fatalf("seed %d: fixed %.0fms with a spike judged growing: %s", seed, fixed, g.Detail)
+		}
+	}
+}

@@ -1,17 +1,9 @@
 #!/bin/sh
-# A client that retries every failure after the same fixed 300 ms sleep: no
-# backoff growth, no jitter. It reads two feature-API paths, retrying each
-# until it answers 200 (at most 6 attempts).
-set -u
-get() {
-	n=0
-	while [ $n -lt 6 ]; do
-		n=$((n + 1))
-		code=$(curl -s -o /dev/null -w '%{http_code}' "$GAMEDAY_FEATURE_API_URL$1")
-		echo "attempt=$n path=$1 status=$code"
-		[ "$code" = 200 ] && return 0
-		sleep 0.3
-	done
-	return 1
-}
-get /v1/features/a && get /v1/features/b
+# A client that retries every failure after the same fixed 1 s sleep (curl's
+# own --retry with --retry-delay, which turns its exponential backoff off):
+# no growth, no jitter. It reads two feature-API paths.
+set -eu
+for path in /v1/features/a /v1/features/b; do
+	curl -s -S -o "$GAMEDAY_STATE_DIR/body" --retry 4 --retry-delay 1 "$GAMEDAY_FEATURE_API_URL$path"
+	echo "read $path"
+done
