@@ -87,6 +87,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newValidateCmd(),
 		newListCmd(),
 		newSchemaCmd(),
+		newPipelineCmd(),
 	)
 	return root
 }
