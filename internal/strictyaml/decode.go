@@ -532,7 +532,9 @@ func (d *Decoder) decode(path string, n ast.Node, v reflect.Value) {
 		if n == nil {
 			switch t.Elem().Kind() {
 			case reflect.Struct, reflect.Map, reflect.Slice:
-				v.Set(reflect.New(t.Elem()))
+				nv := reflect.New(t.Elem())
+				d.decodeResolved(path, nil, nv.Elem())
+				v.Set(nv)
 			default:
 				v.SetZero()
 			}
@@ -566,6 +568,12 @@ func (d *Decoder) decodeResolved(path string, n ast.Node, v reflect.Value) {
 	}
 	if n == nil {
 		v.SetZero()
+		if t.Kind() == reflect.Struct {
+			// null is an empty mapping: its required keys are missing.
+			for _, name := range structInfo(t).required {
+				d.errorAt(path, nil, fmt.Sprintf("missing required key %q", name))
+			}
+		}
 		return
 	}
 	if t == durationType {
