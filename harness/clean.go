@@ -67,11 +67,9 @@ func Clean(ctx context.Context) ([]Removed, error) {
 				}
 			}
 		}
-		defer func(path, id string) {
-			if err := os.Remove(path); err == nil {
-				removed = append(removed, Removed{RunID: id, What: "record", ID: path})
-			}
-		}(files[i], rec.RunID)
+		if err := os.Remove(files[i]); err == nil {
+			removed = append(removed, Removed{RunID: rec.RunID, What: "record", ID: files[i]})
+		}
 	}
 	cs, err := cleanContainers(ctx, live)
 	removed = append(removed, cs...)
@@ -99,7 +97,10 @@ func waitGone(ctx context.Context, p ProcessRecord) error {
 }
 
 // cleanContainers removes every container labelled gameday.run whose run is
-// not live. No daemon: nothing to do.
+// not live: its record says its owner died, or it has no record and the
+// owner named by its gameday.owner label is dead. Containers of runs owned
+// by live processes (under another state home, say) are left alone. No
+// daemon: nothing to do.
 func cleanContainers(ctx context.Context, live map[string]bool) ([]Removed, error) {
 	cli, err := DockerClient(ctx)
 	if err != nil {
@@ -114,7 +115,7 @@ func cleanContainers(ctx context.Context, live map[string]bool) ([]Removed, erro
 	var errs []error
 	for _, c := range list.Items {
 		run := c.Labels[LabelRun]
-		if live[run] {
+		if live[run] || ownerAlive(c.Labels[LabelOwner]) {
 			continue
 		}
 		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
@@ -124,4 +125,19 @@ func cleanContainers(ctx context.Context, live map[string]bool) ([]Removed, erro
 		removed = append(removed, Removed{RunID: run, What: "container", ID: short(c.ID), Target: c.Labels[LabelTarget]})
 	}
 	return removed, errors.Join(errs...)
+}
+
+// ownerLabel is the gameday.owner label of this process: pid:start time.
+func ownerLabel() string {
+	start, _ := ProcessStartTime(os.Getpid())
+	return fmt.Sprintf("%d:%d", os.Getpid(), start)
+}
+
+// ownerAlive reports whether the process a gameday.owner label names runs.
+func ownerAlive(label string) bool {
+	var p ProcessRecord
+	if _, err := fmt.Sscanf(label, "%d:%d", &p.PID, &p.Start); err != nil {
+		return false
+	}
+	return alive(p)
 }

@@ -35,6 +35,9 @@ const (
 	LabelRun    = "gameday.run"
 	LabelTarget = "gameday.target"
 	LabelKind   = "gameday.kind"
+	// LabelOwner is pid:start-time of the harness process that started
+	// the container, so `gameday clean` never removes a live run's.
+	LabelOwner = "gameday.owner"
 )
 
 // MinIOImage is the MinIO image the docker backend runs.
@@ -118,7 +121,7 @@ func (b *dockerBackend) Start(ctx context.Context, spec TargetSpec) (Target, err
 	t := &managed{name: spec.Name, kind: spec.Kind, opts: b.opts}
 	inst := &dockerInstance{cli: b.cli, run: b.opts.Run, target: spec.Name}
 	inst.req = testcontainers.ContainerRequest{
-		Labels: map[string]string{LabelRun: b.opts.Run.ID, LabelTarget: spec.Name, LabelKind: string(spec.Kind)},
+		Labels: map[string]string{LabelRun: b.opts.Run.ID, LabelTarget: spec.Name, LabelKind: string(spec.Kind), LabelOwner: ownerLabel()},
 		HostConfigModifier: func(hc *container.HostConfig) {
 			hc.NetworkMode = "host"
 		},
