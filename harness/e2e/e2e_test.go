@@ -1,0 +1,301 @@
+package e2e_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+	"github.com/onsi/gomega/gexec"
+
+	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/observe"
+	"github.com/gameday/gameday/reports"
+)
+
+// gameday starts `gameday args...` in the module root, with extra env.
+func gameday(env []string, args ...string) *gexec.Session {
+	cmd := exec.Command(gamedayBin, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { s.Kill().Wait(10 * time.Second) })
+	return s
+}
+
+func readReport(out string) *reports.Result {
+	r, err := reports.ReadFile(filepath.Join(out, reports.JSONFile))
+	Expect(err).NotTo(HaveOccurred())
+	return r
+}
+
+func scenario(r *reports.Result, name string) reports.Scenario {
+	for _, s := range r.Scenarios {
+		if s.Name == name {
+			return s
+		}
+	}
+	Fail("no scenario " + name + " in the report")
+	return reports.Scenario{}
+}
+
+// leftovers lists live processes whose command line contains any marker.
+func leftovers(markers ...string) []string {
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	self := fmt.Sprintf("/proc/%d/", os.Getpid())
+	for _, p := range procs {
+		if strings.HasPrefix(p, self) {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		cl := string(bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
+		for _, m := range markers {
+			if strings.Contains(cl, m) {
+				out = append(out, p+": "+cl)
+			}
+		}
+	}
+	return out
+}
+
+func libraryNames() []string {
+	files, _ := filepath.Glob(filepath.Join(root, "scenarios", "library", "*.yaml"))
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+	}
+	return names
+}
+
+func runLibrary(backend string) {
+	out := filepath.Join(GinkgoT().TempDir(), "out")
+	start := time.Now()
+	s := gameday(nil, "run", "--backend", backend, "--parallel", "2", "--out", out, "scenarios/library")
+	Eventually(s, 5*time.Minute).Should(gexec.Exit())
+	wall := time.Since(start)
+	AddReportEntry("library wall time ("+backend+")", wall.Round(time.Millisecond).String())
+	fmt.Fprintf(GinkgoWriter, "library on %s: %s\n", backend, wall)
+	r := readReport(out)
+	for _, sc := range r.Scenarios {
+		for _, e := range sc.Expectations {
+			Expect(e.Passed).To(BeTrue(), "%s: %s", sc.Name, e.Message)
+		}
+		Expect(sc.Error).To(BeEmpty(), sc.Name)
+	}
+	Expect(s.ExitCode()).To(Equal(0))
+	Expect(r.Backend).To(Equal(backend))
+	Expect(r.Scenarios).To(HaveLen(len(libraryNames())))
+	Expect(r.Summary.Passed).To(Equal(len(r.Scenarios)))
+	for _, f := range []string{"report.json", "junit.xml", "summary.md"} {
+		Expect(filepath.Join(out, f)).To(BeAnExistingFile())
+	}
+	for _, sc := range r.Scenarios {
+		Expect(filepath.Join(out, sc.Name, "journal.jsonl")).To(BeAnExistingFile())
+		Expect(filepath.Join(out, sc.Name, "workload-run1-attempt0.log")).To(BeAnExistingFile())
+	}
+	Expect(leftovers(libraryNames()...)).To(BeEmpty())
+}
+
+var _ = Describe("gameday run", func() {
+	It("passes the whole library on the process backend", func() {
+		runLibrary(harness.BackendProcess)
+	})
+
+	It("passes the whole library on the docker backend", Label("docker"), func() {
+		if err := exec.Command("docker", "info").Run(); err != nil {
+			if os.Getenv("CI") == "true" {
+				Fail("CI=true and no Docker daemon answers: run scripts/docker-setup.sh")
+			}
+			Skip("no Docker daemon")
+		}
+		for _, img := range []string{harness.MinIOImage(), harness.GamedayImage()} {
+			if err := exec.Command("docker", "image", "inspect", img).Run(); err != nil {
+				if os.Getenv("CI") == "true" {
+					Fail("CI=true and image " + img + " is missing: run make images")
+				}
+				Skip("image " + img + " missing: run make images")
+			}
+		}
+		runLibrary(harness.BackendDocker)
+		ps, err := exec.Command("docker", "ps", "-a", "--filter", "label="+harness.LabelRun, "--format", `{{.Label "`+harness.LabelRun+`"}}`).Output()
+		Expect(err).NotTo(HaveOccurred())
+		for _, n := range libraryNames() {
+			Expect(string(ps)).NotTo(ContainSubstring("-"+n+"-"), "container of %s left behind", n)
+		}
+	})
+
+	Describe("the negative set", Ordered, func() {
+		var r *reports.Result
+		BeforeAll(func() {
+			out := filepath.Join(GinkgoT().TempDir(), "out")
+			s := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/negative")
+			Eventually(s, 3*time.Minute).Should(gexec.Exit(1))
+			r = readReport(out)
+			Expect(r.Scenarios).To(HaveLen(5))
+		})
+		DescribeTable("fails exactly the intended expectation and holds the others",
+			func(name string, failing ...string) {
+				sc := scenario(r, name)
+				Expect(sc.Error).To(BeEmpty())
+				Expect(sc.Passed).To(BeFalse())
+				var got []string
+				held := 0
+				for _, e := range sc.Expectations {
+					if e.Passed {
+						held++
+						continue
+					}
+					got = append(got, e.Name)
+					Expect(e.Message).To(HavePrefix(e.Name+":"), "the message names the expectation")
+					Expect(e.Inconclusive).To(BeFalse(), "a conclusive failure: %s", e.Message)
+				}
+				Expect(got).To(Equal(failing))
+				Expect(held).To(BeNumerically(">=", 2), "the other expectations held")
+			},
+			Entry(nil, "neg-auth-401-retried", "retries_after[0]"),
+			Entry(nil, "neg-pages-on-first-transient", "pages"),
+			Entry(nil, "neg-timestamped-model-crash", "artifacts"),
+			Entry(nil, "neg-ignores-retry-after", "retry_after_honored"),
+			Entry(nil, "neg-fixed-retry-delay", "backoff.jitter"),
+		)
+	})
+
+	It("tears everything down on Ctrl-C and writes a partial report", func() {
+		out := filepath.Join(GinkgoT().TempDir(), "out")
+		s := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/ctrl-c.yaml")
+		Eventually(s.Out, time.Minute).Should(gbytes.Say(`ctrl-c-probe: run 1/1`))
+		Eventually(func() []string { return leftovers("37.25") }, 10*time.Second).ShouldNot(BeEmpty())
+		s.Interrupt()
+		Eventually(s, time.Minute).Should(gexec.Exit(3))
+		r := readReport(out)
+		sc := scenario(r, "ctrl-c-probe")
+		Expect(sc.Error).To(ContainSubstring("interrupted"))
+		Expect(sc.Passed).To(BeFalse())
+		Expect(filepath.Join(out, "ctrl-c-probe", "journal.jsonl")).To(BeAnExistingFile())
+		Expect(leftovers("ctrl-c-probe", "37.25")).To(BeEmpty())
+	})
+
+	It("exits 2 on bad input before anything starts", func() {
+		out := filepath.Join(GinkgoT().TempDir(), "out")
+		s := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/bad.yaml", "scenarios/library")
+		Eventually(s, 30*time.Second).Should(gexec.Exit(2))
+		Expect(string(s.Err.Contents())).To(MatchRegexp(`bad\.yaml:\d+:\d+: .*probabilty`))
+		Expect(out).NotTo(BeADirectory(), "nothing ran, nothing was written")
+		Expect(leftovers("bad-probe")).To(BeEmpty())
+
+		s = gameday(nil, "run", "--backend", "nowhere", "scenarios/library")
+		Eventually(s, 30*time.Second).Should(gexec.Exit(2))
+	})
+
+	It("exits 3 when a target cannot start, leaving nothing behind", func() {
+		out := filepath.Join(GinkgoT().TempDir(), "out")
+		s := gameday([]string{"GAMEDAY_MINIO_BIN=/nonexistent/minio"}, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/unstartable.yaml")
+		Eventually(s, time.Minute).Should(gexec.Exit(3))
+		sc := scenario(readReport(out), "unstartable-probe")
+		Expect(sc.Error).To(ContainSubstring("start target storage"))
+		Expect(leftovers("unstartable-probe")).To(BeEmpty())
+	})
+
+	It("replays the same injected faults and verdicts with the same seed", func() {
+		type trace struct {
+			injected []string
+			verdicts []string
+		}
+		runSeed := func(seed string) trace {
+			out := filepath.Join(GinkgoT().TempDir(), "out")
+			s := gameday(nil, "run", "--backend", "process", "--seed", seed, "--out", out, "harness/e2e/testdata/seeded.yaml")
+			Eventually(s, time.Minute).Should(gexec.Exit(0))
+			f, err := os.Open(filepath.Join(out, "seeded-probe", "journal.jsonl"))
+			Expect(err).NotTo(HaveOccurred())
+			defer f.Close()
+			js, err := observe.ReadJournal(f)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(js).To(HaveLen(30))
+			var t trace
+			for _, e := range js {
+				t.injected = append(t.injected, e.Path+"="+e.Fault)
+			}
+			sc := scenario(readReport(out), "seeded-probe")
+			Expect(sc.Seed).To(Equal(mustInt(seed)))
+			for _, e := range sc.Expectations {
+				if e.Name != "timeout" {
+					t.verdicts = append(t.verdicts, fmt.Sprintf("%s %v %s", e.Name, e.Passed, e.Got))
+				}
+			}
+			return t
+		}
+		a, b, c := runSeed("42"), runSeed("42"), runSeed("43")
+		Expect(b).To(Equal(a))
+		Expect(c.injected).NotTo(Equal(a.injected))
+	})
+
+	It("writes no credential into any file under --out", func() {
+		dir := GinkgoT().TempDir()
+		leak := filepath.Join(dir, "creds")
+		src, err := os.ReadFile(filepath.Join(root, "harness/e2e/testdata/leak-client.sh"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(os.WriteFile(filepath.Join(dir, "leak-client.sh"), src, 0o755)).To(Succeed())
+		sc := fmt.Sprintf(`name: leak-probe
+seed: 3
+targets:
+  storage:
+    kind: minio
+    buckets: [models]
+  feature-api:
+    kind: stub
+    routes:
+      - {method: GET, path: "/v1/*", json: {ok: true}}
+workload:
+  exec: ["sh", "leak-client.sh"]
+  env: {LEAK_FILE: %q}
+expect:
+  outcome: success
+`, leak)
+		Expect(os.WriteFile(filepath.Join(dir, "leak.yaml"), []byte(sc), 0o644)).To(Succeed())
+		out := filepath.Join(dir, "out")
+		s := gameday(nil, "run", "--backend", "process", "--out", out, filepath.Join(dir, "leak.yaml"))
+		Eventually(s, time.Minute).Should(gexec.Exit(0))
+		b, err := os.ReadFile(leak)
+		Expect(err).NotTo(HaveOccurred())
+		secrets := strings.Fields(string(b))
+		Expect(secrets).To(HaveLen(2))
+		var files []string
+		Expect(filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				files = append(files, p)
+			}
+			return err
+		})).To(Succeed())
+		sort.Strings(files)
+		Expect(files).To(ContainElement(HaveSuffix("workload-run1-attempt0.log")))
+		for _, f := range files {
+			body, err := os.ReadFile(f)
+			Expect(err).NotTo(HaveOccurred())
+			for _, sec := range secrets {
+				Expect(string(body)).NotTo(ContainSubstring(sec), "credential in %s", f)
+			}
+		}
+		log, _ := os.ReadFile(filepath.Join(out, "leak-probe", "workload-run1-attempt0.log"))
+		Expect(string(log)).To(ContainSubstring("secret=***"), "the workload's output is kept, redacted")
+		Expect(string(s.Out.Contents()) + string(s.Err.Contents())).NotTo(ContainSubstring(secrets[1]))
+	})
+})
+
+func mustInt(s string) int64 {
+	var n int64
+	_, err := fmt.Sscan(s, &n)
+	Expect(err).NotTo(HaveOccurred())
+	return n
+}
