@@ -104,6 +104,14 @@ func RunScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptio
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			defer func() {
+				// execute's own defers have torn the scenario down; keep the
+				// other scenarios and the report going.
+				if p := recover(); p != nil {
+					results[i] = &reports.Scenario{Name: sc.Name, File: r.display(sc.File), Seed: seed,
+						Error: fmt.Sprintf("internal error: %v", p)}
+				}
+			}()
 			out := newScenarioRun(r, sc, seed).execute(ctx)
 			results[i] = &out
 			if r.console != nil {

@@ -1,0 +1,148 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a log sink safe for the copy goroutine and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func sh(script string) attemptSpec {
+	return attemptSpec{argv: []string{"sh", "-c", script}, env: os.Environ(), log: &lockedBuffer{}}
+}
+
+// pidAlive reports whether pid runs (a zombie, dead but not yet reaped by
+// whoever adopted it, does not count).
+func pidAlive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+func TestWorkloadExitCodes(t *testing.T) {
+	w := &workload{}
+	if r := w.run(context.Background(), sh("echo hello"), time.Now); !r.Succeeded() || r.Crashed {
+		t.Fatalf("exit 0: %+v", r)
+	}
+	if r := w.run(context.Background(), sh("exit 3"), time.Now); r.ExitCode != 3 || r.Crashed || r.Succeeded() {
+		t.Fatalf("exit 3 is a failed run, not a crash: %+v", r)
+	}
+	if r := w.run(context.Background(), attemptSpec{argv: []string{"/nonexistent/prog"}, log: &lockedBuffer{}}, time.Now); r.ExitCode != 127 {
+		t.Fatalf("a program that cannot start: %+v", r)
+	}
+}
+
+func TestWorkloadLogsOutput(t *testing.T) {
+	w := &workload{}
+	spec := sh("echo out; echo err >&2")
+	w.run(context.Background(), spec, time.Now)
+	got := spec.log.(*lockedBuffer).String()
+	if !strings.Contains(got, "out") || !strings.Contains(got, "err") {
+		t.Fatalf("log %q misses stdout or stderr", got)
+	}
+}
+
+func TestWorkloadSignalNotSentByHarnessIsACrash(t *testing.T) {
+	w := &workload{}
+	r := w.run(context.Background(), sh("kill -KILL $$"), time.Now)
+	if !r.Crashed || r.Signal == "" {
+		t.Fatalf("a run killed by a signal the harness did not send is crashed: %+v", r)
+	}
+}
+
+func TestWorkloadInjectedCrashKillsTheGroup(t *testing.T) {
+	w := &workload{}
+	spec := sh("sleep 30 & echo $! ; wait")
+	done := make(chan struct{})
+	var rec struct {
+		crashed bool
+	}
+	go func() {
+		defer close(done)
+		r := w.run(context.Background(), spec, time.Now)
+		rec.crashed = r.Crashed && !r.TimedOut
+	}()
+	var child int
+	deadline := time.Now().Add(10 * time.Second)
+	for child == 0 && time.Now().Before(deadline) {
+		line := strings.TrimSpace(spec.log.(*lockedBuffer).String())
+		child, _ = strconv.Atoi(line)
+		if child == 0 {
+			<-time.After(10 * time.Millisecond)
+		}
+	}
+	if child == 0 {
+		t.Fatal("the workload never reported its child")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Crash(ctx); err != nil {
+		t.Fatalf("crash: %v", err)
+	}
+	<-done
+	if !rec.crashed {
+		t.Fatal("an injected kill is a crash")
+	}
+	// The child is killed with the group; give the kernel a moment to reap.
+	for i := 0; i < 100 && pidAlive(child); i++ {
+		<-time.After(10 * time.Millisecond)
+	}
+	if pidAlive(child) {
+		syscall.Kill(child, syscall.SIGKILL)
+		t.Fatal("the workload's child survived the crash")
+	}
+	if err := w.Crash(ctx); err != nil {
+		t.Fatalf("crash between runs does nothing: %v", err)
+	}
+}
+
+func TestWorkloadTimeoutIsAFailedRunNotACrash(t *testing.T) {
+	w := &workload{}
+	spec := sh("sleep 30")
+	spec.timeout = 200 * time.Millisecond
+	start := time.Now()
+	r := w.run(context.Background(), spec, time.Now)
+	if !r.TimedOut || r.Crashed || r.Succeeded() {
+		t.Fatalf("timeout: %+v", r)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("the timeout did not kill the run")
+	}
+}
+
+func TestWorkloadCancelledIsNotACrash(t *testing.T) {
+	w := &workload{}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	r := w.run(ctx, sh("sleep 30"), time.Now)
+	if r.Crashed || r.Succeeded() {
+		t.Fatalf("a run stopped by the harness's teardown is no crash: %+v", r)
+	}
+}
