@@ -110,11 +110,10 @@ func (x *exchange) serve() {
 	if !ok {
 		return
 	}
-	defer resp.Body.Close()
+	defer x.release(resp)
 	if onResponse {
 		switch {
 		case a.Status != nil:
-			_ = resp.Body.Close()
 			x.answer(a.Status)
 			return
 		case a.Delay > 0:
@@ -122,18 +121,15 @@ func (x *exchange) serve() {
 				return
 			}
 		case a.Reset:
-			_ = resp.Body.Close()
 			x.reset(ErrReset)
 			return
 		case a.Hang:
-			_ = resp.Body.Close()
 			x.hang()
 			return
 		case a.Crash != nil:
 			// The upstream has done the work; hold its answer until the
 			// process is dead, then close the connection unanswered.
 			x.callback(x.p.cfg.OnCrash, *rule)
-			_ = resp.Body.Close()
 			x.closeUnanswered(ErrCrash)
 			return
 		case a.Pause != nil:
@@ -148,6 +144,22 @@ func (x *exchange) serve() {
 		rate = a.Throttle
 	}
 	x.deliver(ctx, resp, limit, rate)
+}
+
+// release ends the upstream exchange. A request body still being copied
+// upstream after the answer is stopped: the client has its answer (flushed
+// first) and its further body bytes are not read.
+func (x *exchange) release(resp *upResponse) {
+	if resp.writeDone != nil && !x.hijacked {
+		select {
+		case <-resp.writeDone:
+		default:
+			rc := http.NewResponseController(x.w)
+			_ = rc.Flush()
+			_ = rc.SetReadDeadline(aLongTimeAgo)
+		}
+	}
+	resp.release()
 }
 
 // base returns the proxy's lifetime context: not cancelled when the
@@ -195,7 +207,7 @@ func (x *exchange) callback(fn func(context.Context, Rule) error, r Rule) {
 // forward sends the request upstream, unchanged, Host included. On
 // failure it resets the client (upstream down) or notes that the client or
 // the proxy went away.
-func (x *exchange) forward(ctx context.Context) (*http.Response, bool) {
+func (x *exchange) forward(ctx context.Context) (*upResponse, bool) {
 	out := x.r.Clone(ctx)
 	out.RequestURI = ""
 	up := x.p.cfg.Upstream
@@ -218,7 +230,7 @@ func (x *exchange) forward(ctx context.Context) (*http.Response, bool) {
 		// An empty value stops the transport from adding its own.
 		out.Header["User-Agent"] = []string{""}
 	}
-	resp, err := x.p.transport.RoundTrip(out)
+	resp, err := x.p.up.roundTrip(ctx, out)
 	if err != nil {
 		if ctx.Err() != nil {
 			x.e.Error = x.goneReason()
@@ -266,7 +278,7 @@ func bodyAllowed(code int) bool {
 
 // deliver streams the upstream response to the client; limit >= 0 cuts the
 // body after limit bytes, rate > 0 throttles it to rate bytes/s.
-func (x *exchange) deliver(ctx context.Context, resp *http.Response, limit, rate int64) {
+func (x *exchange) deliver(ctx context.Context, resp *upResponse, limit, rate int64) {
 	h := x.w.Header()
 	for k, vv := range resp.Header {
 		h[k] = vv
@@ -277,6 +289,20 @@ func (x *exchange) deliver(ctx context.Context, resp *http.Response, limit, rate
 	}
 	x.e.RetryAfterMS = retryAfterMS(resp.Header.Get("Retry-After"), x.p.now())
 	x.writeHeader(resp.StatusCode)
+
+	if limit < 0 && rate == 0 && resp.canSplice() {
+		n, upErr, clientErr := resp.spliceBody(x.w)
+		x.e.BytesOut = n
+		switch {
+		case clientErr != nil || (upErr != nil && ctx.Err() != nil):
+			x.e.Error = x.goneReason()
+		case upErr != nil:
+			x.reset(ErrUpstreamDown)
+		default:
+			x.e.Delivered = true
+		}
+		return
+	}
 
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
@@ -319,6 +345,7 @@ func (x *exchange) deliver(ctx context.Context, resp *http.Response, limit, rate
 			}
 		}
 		if rerr == io.EOF {
+			resp.consumed = true
 			break
 		}
 		if rerr != nil {
@@ -338,7 +365,7 @@ func (x *exchange) deliver(ctx context.Context, resp *http.Response, limit, rate
 }
 
 // more reports whether resp's body goes on past limit bytes (already read).
-func (x *exchange) more(resp *http.Response, limit int64) bool {
+func (x *exchange) more(resp *upResponse, limit int64) bool {
 	if resp.ContentLength >= 0 {
 		return resp.ContentLength > limit
 	}

@@ -43,9 +43,6 @@ type Config struct {
 	OnPause func(ctx context.Context, r Rule) error
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Transport forwards requests; default a keep-alive transport that
-	// takes no proxy from the environment and asks for no compression.
-	Transport http.RoundTripper
 	// ErrorLog receives net/http's server errors; default discards them.
 	ErrorLog *log.Logger
 }
@@ -53,12 +50,12 @@ type Config struct {
 // Proxy is a fault-injecting HTTP reverse proxy in front of one upstream.
 // Its methods are safe for concurrent use.
 type Proxy struct {
-	cfg       Config
-	transport http.RoundTripper
-	now       func() time.Time
-	journal   *journal
-	ln        net.Listener
-	srv       *http.Server
+	cfg     Config
+	up      *upstream
+	now     func() time.Time
+	journal *journal
+	ln      net.Listener
+	srv     *http.Server
 
 	mu    sync.Mutex // guards rules and rng
 	rules *ruleSet
@@ -95,28 +92,15 @@ func New(cfg Config) (*Proxy, error) {
 		cfg.Listen = "127.0.0.1:0"
 	}
 	p := &Proxy{
-		cfg:       cfg,
-		transport: cfg.Transport,
-		now:       cfg.Now,
-		journal:   newJournal(cfg.Journal),
-		rng:       rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
-		hijacked:  map[net.Conn]struct{}{},
+		cfg:      cfg,
+		up:       newUpstream(cfg.Upstream.Scheme, cfg.Upstream.Host),
+		now:      cfg.Now,
+		journal:  newJournal(cfg.Journal),
+		rng:      rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
+		hijacked: map[net.Conn]struct{}{},
 	}
 	if p.now == nil {
 		p.now = time.Now
-	}
-	if p.transport == nil {
-		p.transport = &http.Transport{
-			Proxy:                 nil,
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:          256,
-			MaxIdleConnsPerHost:   256,
-			IdleConnTimeout:       90 * time.Second,
-			DisableCompression:    true,
-			WriteBufferSize:       128 << 10,
-			ReadBufferSize:        128 << 10,
-			ExpectContinueTimeout: 0,
-		}
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -224,9 +208,7 @@ func (p *Proxy) Close() error {
 		_ = p.srv.Close()
 		_ = p.ln.Close()
 		p.wg.Wait()
-		if t, ok := p.transport.(interface{ CloseIdleConnections() }); ok {
-			t.CloseIdleConnections()
-		}
+		p.up.close()
 		p.closeErr = p.journal.flush()
 	})
 	return p.closeErr

@@ -1,0 +1,312 @@
+package injectors
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// upstream is a small HTTP/1.1 client for the one server behind the proxy:
+// a pool of keep-alive connections, requests written exactly as given (Host
+// included), and responses read in the handler's goroutine so that a plain
+// body can be spliced from the upstream socket to the client socket
+// without passing through user space. net/http's Transport hides its
+// connections, which rules the splice out.
+type upstream struct {
+	scheme, addr, serverName string
+	dialer                   net.Dialer
+
+	mu     sync.Mutex
+	idle   []*upConn
+	closed bool
+}
+
+const (
+	maxIdleConns = 64
+	idleTimeout  = 30 * time.Second
+	upBufSize    = 64 << 10
+)
+
+// upConn is one connection to the upstream.
+type upConn struct {
+	net.Conn
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	idleSince time.Time
+}
+
+func newUpstream(scheme, host string) *upstream {
+	addr := host
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		port := "80"
+		if scheme == "https" {
+			port = "443"
+		}
+		addr = net.JoinHostPort(host, port)
+	}
+	name, _, _ := net.SplitHostPort(addr)
+	return &upstream{scheme: scheme, addr: addr, serverName: name,
+		dialer: net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}}
+}
+
+// peer states of a connection, seen by a non-blocking MSG_PEEK.
+const (
+	peerOpen   = iota // open, nothing to read
+	peerData          // open, with bytes waiting
+	peerClosed        // EOF, reset or any other error
+)
+
+func probe(c net.Conn) int {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return peerOpen
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return peerClosed
+	}
+	state := peerClosed
+	var buf [1]byte
+	cerr := raw.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
+			state = peerOpen
+		case err == nil && n > 0:
+			state = peerData
+		}
+		return true
+	})
+	if cerr != nil {
+		return peerClosed
+	}
+	return state
+}
+
+// alive reports whether an idle connection can take a request: open, and
+// no bytes nobody asked for.
+func alive(c net.Conn) bool { return probe(c) == peerOpen }
+
+// get returns an idle live connection, or dials a new one.
+func (u *upstream) get(ctx context.Context) (c *upConn, reused bool, err error) {
+	for {
+		u.mu.Lock()
+		if len(u.idle) == 0 {
+			u.mu.Unlock()
+			break
+		}
+		c = u.idle[len(u.idle)-1]
+		u.idle = u.idle[:len(u.idle)-1]
+		u.mu.Unlock()
+		if time.Since(c.idleSince) < idleTimeout && alive(c.Conn) {
+			return c, true, nil
+		}
+		_ = c.Close()
+	}
+	c, err = u.dial(ctx)
+	return c, false, err
+}
+
+func (u *upstream) dial(ctx context.Context) (*upConn, error) {
+	conn, err := u.dialer.DialContext(ctx, "tcp", u.addr)
+	if err != nil {
+		return nil, err
+	}
+	if u.scheme == "https" {
+		tc := tls.Client(conn, &tls.Config{ServerName: u.serverName})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+		conn = tc
+	}
+	return &upConn{Conn: conn, br: bufio.NewReaderSize(conn, upBufSize), bw: bufio.NewWriterSize(conn, upBufSize)}, nil
+}
+
+// put returns a connection to the pool, or closes it.
+func (u *upstream) put(c *upConn) {
+	c.idleSince = time.Now()
+	u.mu.Lock()
+	if !u.closed && len(u.idle) < maxIdleConns {
+		u.idle = append(u.idle, c)
+		u.mu.Unlock()
+		return
+	}
+	u.mu.Unlock()
+	_ = c.Close()
+}
+
+// close closes the idle connections; connections in use are closed when
+// their exchange ends.
+func (u *upstream) close() {
+	u.mu.Lock()
+	u.closed = true
+	idle := u.idle
+	u.idle = nil
+	u.mu.Unlock()
+	for _, c := range idle {
+		_ = c.Close()
+	}
+}
+
+// upResponse is an upstream answer bound to the connection it arrived on.
+// The exchange must call release exactly once.
+type upResponse struct {
+	*http.Response
+	u         *upstream
+	conn      *upConn
+	writeDone chan struct{} // closed when a request writer running apart ends
+	writeErr  error         // its result, once writeDone is closed
+	stop      func() bool
+	// consumed is set when the body was read to its end, so the
+	// connection is positioned at the next response.
+	consumed bool
+}
+
+// aLongTimeAgo is a deadline that makes blocked I/O return at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// roundTrip writes req (Host and headers as they are) and reads the
+// response head. A request without a body that fails on a reused
+// connection before any answer is tried once more on a fresh one.
+func (u *upstream) roundTrip(ctx context.Context, req *http.Request) (*upResponse, error) {
+	for attempt := 0; ; attempt++ {
+		c, reused, err := u.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := u.exchange(ctx, c, req)
+		if err == nil {
+			return r, nil
+		}
+		if reused && req.Body == nil && attempt == 0 && ctx.Err() == nil {
+			continue
+		}
+		return nil, err
+	}
+}
+
+func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request) (*upResponse, error) {
+	// Cancelling ctx (client gone, proxy closing) unblocks every read and
+	// write on the connection.
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(aLongTimeAgo) })
+	r := &upResponse{u: u, conn: c, stop: stop}
+	write := func() error {
+		if err := req.Write(c.bw); err != nil {
+			return err
+		}
+		return c.bw.Flush()
+	}
+	if req.Body == nil {
+		if err := write(); err != nil {
+			stop()
+			_ = c.Close()
+			return nil, fmt.Errorf("write request: %w", err)
+		}
+	} else {
+		// A body is written while the answer is read, as a server may
+		// answer (and stop reading) before the body is through.
+		r.writeDone = make(chan struct{})
+		go func() {
+			defer close(r.writeDone)
+			r.writeErr = write()
+		}()
+	}
+	for {
+		resp, err := http.ReadResponse(c.br, req)
+		if err != nil {
+			r.release()
+			return nil, fmt.Errorf("read response: %w", err)
+		}
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+			continue // 100 Continue and friends: the final answer follows
+		}
+		r.Response = resp
+		if req.Method == http.MethodHead || resp.ContentLength == 0 {
+			r.consumed = true
+		}
+		return r, nil
+	}
+}
+
+// release ends the exchange: the connection goes back to the pool when
+// the body was read to its end, the request was fully written and nobody
+// cancelled; otherwise it is closed.
+func (r *upResponse) release() {
+	reusable := r.Response != nil && r.consumed && !r.Response.Close
+	if !r.stop() {
+		reusable = false // the deadline was poisoned
+	}
+	if r.writeDone != nil {
+		if !reusable {
+			_ = r.conn.Close() // unblocks a writer still copying the body
+		}
+		<-r.writeDone
+		if r.writeErr != nil {
+			reusable = false
+		}
+	}
+	if reusable && r.conn.br.Buffered() == 0 {
+		r.u.put(r.conn)
+		return
+	}
+	_ = r.conn.Close()
+}
+
+// spliceBody copies the rest of a Content-Length body to w, through the
+// kernel (splice) when both ends are TCP sockets. It returns the bytes
+// written and whether the upstream ended early.
+func (r *upResponse) spliceBody(w io.Writer) (n int64, upstreamErr, clientErr error) {
+	left := r.ContentLength
+	if buffered := min(int64(r.conn.br.Buffered()), left); buffered > 0 {
+		b, _ := r.conn.br.Peek(int(buffered))
+		wn, err := w.Write(b)
+		n += int64(wn)
+		_, _ = r.conn.br.Discard(int(buffered))
+		left -= buffered
+		if err != nil {
+			return n, nil, err
+		}
+	}
+	if left == 0 {
+		r.consumed = true
+		return n, nil, nil
+	}
+	lr := &io.LimitedReader{R: r.conn.Conn, N: left}
+	var err error
+	var m int64
+	if rf, ok := w.(io.ReaderFrom); ok {
+		m, err = rf.ReadFrom(lr)
+	} else {
+		m, err = io.Copy(w, lr)
+	}
+	n += m
+	if lr.N == 0 {
+		r.consumed = true
+		return n, nil, err
+	}
+	if err == nil {
+		// The upstream closed before the declared length.
+		return n, io.ErrUnexpectedEOF, nil
+	}
+	// One error for both ends: the upstream is to blame when its socket is
+	// gone.
+	if probe(r.conn.Conn) == peerClosed {
+		return n, err, nil
+	}
+	return n, nil, err
+}
+
+// canSplice reports whether the body can take the splice path: a plain
+// TCP upstream and a Content-Length body.
+func (r *upResponse) canSplice() bool {
+	_, tcp := r.conn.Conn.(*net.TCPConn)
+	return tcp && r.ContentLength > 0 && len(r.TransferEncoding) == 0 && !r.consumed
+}
