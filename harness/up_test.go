@@ -168,6 +168,19 @@ var _ = DescribeTableSubtree("gameday up", func(backend string) {
 		Expect(os.IsNotExist(err)).To(BeTrue(), "the env file goes with the run")
 	})
 
+	It("tears everything down on SIGTERM", func(ctx SpecContext) {
+		u := startUp(backend, "--for", "5m")
+		u.session.Terminate()
+		Eventually(u.session, 30*time.Second).Should(gexec.Exit(0))
+		Expect(u.session.Out).To(gbytes.Say("interrupted: tearing down"))
+		noneLeft(ctx, backend, u)
+		recs, _, err := harness.LoadRunRecords()
+		Expect(err).NotTo(HaveOccurred())
+		for _, r := range recs {
+			Expect(r.RunID).NotTo(Equal(u.runID))
+		}
+	})
+
 	It("leaves nothing that `gameday clean` cannot remove after kill -9", func(ctx SpecContext) {
 		u := startUp(backend, "--for", "5m")
 		u.session.Kill() // SIGKILL: no teardown runs
