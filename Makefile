@@ -29,21 +29,22 @@ $(BIN)/minio: ## build the pinned MinIO server binary (AGPL, run as a separate p
 minio: $(BIN)/minio ## build the pinned MinIO binary if missing
 
 IMAGE_TAG     ?= dev
-IMAGES_CTX    := $(BIN)/images
 
 .PHONY: images
 images: $(BIN)/minio build ## build the docker images gameday/minio:<pin> and gameday/gameday:dev (FROM scratch)
 	@command -v docker >/dev/null || { echo "docker missing: run scripts/docker-setup.sh" >&2; exit 1; }
-	@rm -rf $(IMAGES_CTX) && mkdir -p $(IMAGES_CTX)/minio/tmp $(IMAGES_CTX)/gameday/tmp
-	@ln -f $(BIN)/minio $(IMAGES_CTX)/minio/minio 2>/dev/null || cp $(BIN)/minio $(IMAGES_CTX)/minio/minio
-	@ln -f $(BIN)/gameday $(IMAGES_CTX)/gameday/gameday 2>/dev/null || cp $(BIN)/gameday $(IMAGES_CTX)/gameday/gameday
-	DOCKER_BUILDKIT=0 docker build -q -f scripts/images/minio.Dockerfile \
+	@set -e; ctx=$$(mktemp -d $(BIN)/.images.XXXXXX); trap 'rm -rf "$$ctx"' EXIT; \
+	mkdir -p $$ctx/minio/tmp $$ctx/gameday/tmp; \
+	ln -f $(BIN)/minio $$ctx/minio/minio 2>/dev/null || cp $(BIN)/minio $$ctx/minio/minio; \
+	ln -f $(BIN)/gameday $$ctx/gameday/gameday 2>/dev/null || cp $(BIN)/gameday $$ctx/gameday/gameday; \
+	echo "docker build gameday/minio:$(MINIO_PIN)"; \
+	out=$$(DOCKER_BUILDKIT=0 docker build -q -f scripts/images/minio.Dockerfile \
 		--label org.opencontainers.image.version=$(MINIO_VERSION) --label gameday.image=minio \
-		-t gameday/minio:$(MINIO_PIN) $(IMAGES_CTX)/minio
-	DOCKER_BUILDKIT=0 docker build -q -f scripts/images/gameday.Dockerfile \
+		-t gameday/minio:$(MINIO_PIN) $$ctx/minio 2>&1) || { echo "$$out" >&2; exit 1; }; \
+	echo "docker build gameday/gameday:$(IMAGE_TAG)"; \
+	out=$$(DOCKER_BUILDKIT=0 docker build -q -f scripts/images/gameday.Dockerfile \
 		--label org.opencontainers.image.version=$(VERSION) --label gameday.image=gameday \
-		-t gameday/gameday:$(IMAGE_TAG) $(IMAGES_CTX)/gameday
-	@rm -rf $(IMAGES_CTX)
+		-t gameday/gameday:$(IMAGE_TAG) $$ctx/gameday 2>&1) || { echo "$$out" >&2; exit 1; }
 
 .PHONY: vet
 vet: ## go vet
