@@ -287,6 +287,15 @@ func (x *exchange) deliver(ctx context.Context, resp *upResponse, limit, rate in
 	if _, ok := h["Content-Type"]; !ok {
 		h["Content-Type"] = nil // no sniffing: forward unchanged
 	}
+	announced := map[string]bool{}
+	if len(resp.Trailer) > 0 {
+		keys := make([]string, 0, len(resp.Trailer))
+		for k := range resp.Trailer {
+			keys = append(keys, k)
+			announced[k] = true
+		}
+		h.Set("Trailer", strings.Join(keys, ", "))
+	}
 	x.e.RetryAfterMS = retryAfterMS(resp.Header.Get("Retry-After"), x.p.now())
 	x.writeHeader(resp.StatusCode)
 
@@ -359,7 +368,11 @@ func (x *exchange) deliver(ctx context.Context, resp *upResponse, limit, rate in
 		}
 	}
 	for k, vv := range resp.Trailer {
-		h[http.TrailerPrefix+k] = vv
+		if announced[k] {
+			h[k] = vv
+		} else {
+			h[http.TrailerPrefix+k] = vv
+		}
 	}
 	x.e.Delivered = true
 }

@@ -170,12 +170,16 @@ type upResponse struct {
 	consumed bool
 }
 
+// idempotent are the methods roundTrip may send twice.
+var idempotent = map[string]bool{"GET": true, "HEAD": true, "OPTIONS": true, "TRACE": true, "DELETE": true}
+
 // aLongTimeAgo is a deadline that makes blocked I/O return at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
 // roundTrip writes req (Host and headers as they are) and reads the
-// response head. A request without a body that fails on a reused
-// connection before any answer is tried once more on a fresh one.
+// response head. An idempotent request without a body that fails on a
+// reused connection (closed by the upstream while idle) is tried once more
+// on a fresh one.
 func (u *upstream) roundTrip(ctx context.Context, req *http.Request) (*upResponse, error) {
 	for attempt := 0; ; attempt++ {
 		c, reused, err := u.get(ctx)
@@ -186,7 +190,7 @@ func (u *upstream) roundTrip(ctx context.Context, req *http.Request) (*upRespons
 		if err == nil {
 			return r, nil
 		}
-		if reused && req.Body == nil && attempt == 0 && ctx.Err() == nil {
+		if reused && req.Body == nil && idempotent[req.Method] && attempt == 0 && ctx.Err() == nil {
 			continue
 		}
 		return nil, err
