@@ -195,6 +195,31 @@ var _ = Describe("alerts from the reference pipeline", Label("e2e"), func() {
 		Expect(strings.Contains(page.Labels["last_log_lines"], s.minio.SecretKey)).To(BeFalse())
 	}, NodeTimeout(120*time.Second))
 
+	It("keeps the state in an unversioned S3 bucket with `state: s3://...` and still pages once", func(ctx SpecContext) {
+		ci, err := os.ReadFile(s.policy)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(ci)).To(ContainSubstring("state: file"))
+		s.policy = filepath.Join(GinkgoT().TempDir(), "ci-s3-state.yaml")
+		Expect(os.WriteFile(s.policy, []byte(strings.Replace(string(ci), "state: file", "state: s3://alert-state/gameday", 1)), 0o600)).To(Succeed())
+		client, err := minio.New(s.minio.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.minio.AccessKey, s.minio.SecretKey, "")})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(client.MakeBucket(ctx, "alert-state", minio.MakeBucketOptions{})).To(Succeed())
+
+		s.arm(featureFault("storage-down", 503, 0))
+		for n := 1; n <= 3; n++ {
+			Expect(s.run(ctx, n, nil)).To(Equal(1), "run %d", n)
+		}
+		ns := s.rc.Notifications()
+		Expect(receiver.Pages(ns)).To(Equal(1))
+		Expect(receiver.CountBySeverity(ns)).To(Equal(map[string]int{"info": 1, "page": 1}))
+		obj, err := client.StatObject(ctx, "alert-state", "gameday/alerts-reference.json", minio.StatObjectOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(obj.Size).To(BeNumerically(">", 0))
+		entries, err := os.ReadDir(s.stateDir)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(entries).To(BeEmpty(), "nothing in the state dir with an S3 store")
+	}, NodeTimeout(120*time.Second))
+
 	It("pages for a run that ends late", func(ctx SpecContext) {
 		// The run's first attempt started 5s ago (as after a restart) and
 		// the SLA is 1s, so it ends about 4s late: beyond ci.yaml's 3s.
