@@ -419,7 +419,9 @@ func (x *exchange) reset(reason string) {
 // closeUnanswered closes the client connection without (the rest of) an
 // answer.
 func (x *exchange) closeUnanswered(reason string) {
-	x.e.Error = reason
+	if x.e.Error == "" {
+		x.e.Error = reason // a failed callback's error is kept
+	}
 	x.e.Delivered = false
 	if c := x.hijack(); c != nil {
 		_ = c.Close()
