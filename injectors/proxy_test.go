@@ -73,24 +73,33 @@ var _ = Describe("the proxy in front of MinIO", func() {
 		Expect(entries[2].Delivered).To(BeTrue())
 	})
 
-	It("answers an injected 403 as S3 AccessDenied, which minio-go does not retry", func(ctx SpecContext) {
+	It("answers an injected 403 as S3 AccessDenied, which minio-go does not retry: exactly 1 request", func(ctx SpecContext) {
 		putObject(ctx, "day/secret.bin", []byte("x"))
 		rule := injectors.Rule{Name: "deny", Action: injectors.Action{Status: &injectors.Status{Code: 403}}}
 		p, buf := startProxy(injectors.Config{}, rule)
 
-		_, err := s3Client(p.Addr(), 0).StatObject(ctx, bucket, "day/secret.bin", minio.StatObjectOptions{})
-		Expect(err).To(HaveOccurred())
-		Expect(minio.ToErrorResponse(err).Code).To(Equal("AccessDenied"))
 		obj, err := s3Client(p.Addr(), 0).GetObject(ctx, bucket, "day/secret.bin", minio.GetObjectOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		_, err = io.ReadAll(obj)
 		Expect(minio.ToErrorResponse(err).Code).To(Equal("AccessDenied"))
+		Expect(minio.ToErrorResponse(err).StatusCode).To(Equal(403))
 
 		entries := journalOf(p, buf)
-		Expect(entries).To(HaveLen(2), "one HEAD and one GET, no retry of either")
-		Expect(entries[0].Method).To(Equal("HEAD"))
-		Expect(entries[1].Method).To(Equal("GET"))
-		Expect(entries[1].Status).To(Equal(403))
+		Expect(entries).To(HaveLen(1))
+		Expect(entries[0].Method).To(Equal("GET"))
+		Expect(entries[0].Status).To(Equal(403))
+		Expect(entries[0].Fault).To(Equal("deny"))
+	})
+
+	It("answers HEAD errors the way MinIO does, without a body", func(ctx SpecContext) {
+		putObject(ctx, "day/secret.bin", []byte("x"))
+		rule := injectors.Rule{Name: "deny", Action: injectors.Action{Status: &injectors.Status{Code: 403}}}
+		p, buf := startProxy(injectors.Config{}, rule)
+		_, err := s3Client(p.Addr(), 0).StatObject(ctx, bucket, "day/secret.bin", minio.StatObjectOptions{})
+		Expect(minio.ToErrorResponse(err).Code).To(Equal("AccessDenied"))
+		entries := journalOf(p, buf)
+		Expect(entries).To(HaveLen(1))
+		Expect(entries[0].BytesOut).To(BeZero())
 	})
 
 	It("uses the s3_code override", func(ctx SpecContext) {
