@@ -187,6 +187,22 @@ var _ = Describe("gameday run", func() {
 		Expect(leftovers("ctrl-c-probe", "37.25")).To(BeEmpty())
 	})
 
+	It("fails the timeout expectation of a scenario past its timeout (exit 1)", func() {
+		out := filepath.Join(GinkgoT().TempDir(), "out")
+		s := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/scenario-timeout.yaml")
+		Eventually(s, time.Minute).Should(gexec.Exit(1))
+		sc := scenario(readReport(out), "scenario-timeout-probe")
+		Expect(sc.Error).To(BeEmpty())
+		var failing []string
+		for _, e := range sc.Expectations {
+			if !e.Passed {
+				failing = append(failing, e.Name)
+			}
+		}
+		Expect(failing).To(Equal([]string{"timeout"}))
+		Expect(leftovers("scenario-timeout-probe", "41.75")).To(BeEmpty())
+	})
+
 	It("exits 2 on bad input before anything starts", func() {
 		out := filepath.Join(GinkgoT().TempDir(), "out")
 		s := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/bad.yaml", "scenarios/library")
