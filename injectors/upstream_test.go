@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -97,5 +98,45 @@ var _ = Describe("forwarding", func() {
 		Expect(hosts).To(Receive(Equal("feature-api.test")))
 		Expect(hosts).NotTo(Receive())
 		Expect(journalOf(p, buf)[0].BytesOut).To(BeEquivalentTo(len(body)))
+	})
+
+	It("journals concurrent requests once each, with distinct seq", func(ctx SpecContext) {
+		rule := status503("coin")
+		rule.Schedule.Probability = ptr(0.5)
+		p, buf := startProxy(injectors.Config{Seed: 3}, rule)
+		const n = 50
+		var wg sync.WaitGroup
+		statuses := make(chan int, n)
+		for range n {
+			wg.Go(func() {
+				defer GinkgoRecover()
+				resp, err := http.Get(p.URL() + "/minio/health/live")
+				Expect(err).NotTo(HaveOccurred())
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		injected := 0
+		for s := range statuses {
+			if s == 503 {
+				injected++
+			}
+		}
+		entries := journalOf(p, buf)
+		Expect(entries).To(HaveLen(n))
+		seqs := map[uint64]bool{}
+		faults := 0
+		for _, e := range entries {
+			seqs[e.Seq] = true
+			if e.Fault != "" {
+				faults++
+			}
+		}
+		Expect(seqs).To(HaveLen(n))
+		Expect(faults).To(Equal(injected))
+		Expect(p.Counters()[0].Injected).To(Equal(injected))
 	})
 })
