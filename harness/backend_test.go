@@ -232,9 +232,13 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 			Expect(body).To(MatchJSON(fmt.Sprintf(`{"error":"no route","status":404,"method":%q,"path":%q}`, miss.method, miss.path)))
 		}
 
+		logText := func() string { b, _ := os.ReadFile(t.LogPath()); return string(b) }
+		Eventually(logText).Should(ContainSubstring("stub listening on http://" + t.Addr()))
+
 		id := t.Identity()
 		Expect(t.Crash(ctx)).To(Succeed())
 		Expect(t.Restart(ctx)).To(Succeed())
+		Eventually(func() int { return strings.Count(logText(), "stub listening") }).Should(Equal(2), "the log goes on after a restart")
 		resp, err = http.Get(t.URL() + "/v1/schema")
 		Expect(err).NotTo(HaveOccurred())
 		resp.Body.Close()

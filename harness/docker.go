@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -185,11 +184,13 @@ type dockerInstance struct {
 	req     testcontainers.ContainerRequest
 	logPath string
 
-	id     string
-	exited chan struct{}
+	id      string
+	exited  chan struct{}
+	logDone chan struct{}
 }
 
 func (d *dockerInstance) start(ctx context.Context) (<-chan struct{}, error) {
+	since := ""
 	if d.id == "" {
 		c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
 			ContainerRequest: d.req,
@@ -205,10 +206,39 @@ func (d *dockerInstance) start(ctx context.Context) (<-chan struct{}, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: container: %w", d.target, err)
 		}
-	} else if _, err := d.cli.ContainerStart(ctx, d.id, client.ContainerStartOptions{}); err != nil {
-		return nil, fmt.Errorf("%s: container start: %w", d.target, err)
+	} else {
+		now := time.Now()
+		since = fmt.Sprintf("%d.%09d", now.Unix(), now.Nanosecond())
+		if _, err := d.cli.ContainerStart(ctx, d.id, client.ContainerStartOptions{}); err != nil {
+			return nil, fmt.Errorf("%s: container start: %w", d.target, err)
+		}
 	}
+	d.followLogs(ctx, since)
 	return d.watch(ctx), nil
+}
+
+// followLogs appends the container's output since `since` (all of it when
+// empty) to logPath until the container stops.
+func (d *dockerInstance) followLogs(ctx context.Context, since string) {
+	done := make(chan struct{})
+	d.logDone = done
+	rc, err := d.cli.ContainerLogs(context.WithoutCancel(ctx), d.id, client.ContainerLogsOptions{
+		ShowStdout: true, ShowStderr: true, Follow: true, Since: since,
+	})
+	if err != nil {
+		close(done)
+		return
+	}
+	go func() {
+		defer close(done)
+		defer rc.Close()
+		f, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		_, _ = stdcopy.StdCopy(f, f, rc)
+	}()
 }
 
 // watch returns a channel closed when the container stops running.
@@ -245,7 +275,12 @@ func (d *dockerInstance) kill(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	d.saveLogs(ctx)
+	if d.logDone != nil {
+		select {
+		case <-d.logDone:
+		case <-time.After(2 * time.Second):
+		}
+	}
 	return nil
 }
 
@@ -270,20 +305,6 @@ func (d *dockerInstance) remove(ctx context.Context) error {
 		d.run.removeContainer(d.id)
 	}
 	return err
-}
-
-// saveLogs writes the container's whole log (every start) to logPath.
-func (d *dockerInstance) saveLogs(ctx context.Context) {
-	rc, err := d.cli.ContainerLogs(ctx, d.id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
-	if err != nil {
-		return
-	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	if _, err := stdcopy.StdCopy(&buf, &buf, rc); err != nil && buf.Len() == 0 {
-		return
-	}
-	_ = os.WriteFile(d.logPath, buf.Bytes(), 0o600)
 }
 
 func (d *dockerInstance) identity() Identity { return Identity{ContainerID: d.id} }
