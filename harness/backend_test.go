@@ -191,6 +191,13 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 		Expect(t.Resume(ctx)).To(Succeed())
 		Eventually(done, 10*time.Second).Should(Receive(Equal(http.StatusOK)))
 		Expect(t.State()).To(Equal(harness.StateRunning))
+
+		// A paused target can be crashed and restarted.
+		Expect(t.Pause(ctx)).To(Succeed())
+		Expect(t.Crash(ctx)).To(Succeed())
+		Expect(t.Restart(ctx)).To(Succeed())
+		Expect(httpGet(ctx, t.URL()+"/minio/health/ready")).To(Equal(http.StatusOK))
+		Expect(t.Pause(ctx)).To(Succeed())
 	})
 
 	It("serves stub routes with globs and params, and 404 JSON otherwise", func(ctx SpecContext) {

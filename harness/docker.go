@@ -97,14 +97,42 @@ type dockerBackend struct {
 	cli  *testcontainers.DockerClient
 }
 
-func newDockerBackend(ctx context.Context, opts Options) (*dockerBackend, error) {
+var (
+	sharedDockerMu sync.Mutex
+	sharedDocker   *testcontainers.DockerClient
+)
+
+// backendDockerClient returns the client every docker backend of this
+// process shares (one per scenario would pile up idle connections). A
+// daemon that stopped answering is asked again.
+func backendDockerClient(ctx context.Context) (*testcontainers.DockerClient, error) {
+	sharedDockerMu.Lock()
+	defer sharedDockerMu.Unlock()
+	if sharedDocker != nil {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		_, err := sharedDocker.Ping(pctx, client.PingOptions{})
+		cancel()
+		if err == nil {
+			return sharedDocker, nil
+		}
+		sharedDocker.Close()
+		sharedDocker = nil
+	}
 	cli, err := DockerClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sharedDocker = cli
+	return cli, nil
+}
+
+func newDockerBackend(ctx context.Context, opts Options) (*dockerBackend, error) {
+	cli, err := backendDockerClient(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, img := range []string{MinIOImage(), GamedayImage()} {
 		if _, err := cli.ImageInspect(ctx, img); err != nil {
-			cli.Close()
 			return nil, fmt.Errorf("docker %w: image %s missing; run `make images`, or use `--backend process`", ErrUnavailable, img)
 		}
 	}
@@ -185,6 +213,7 @@ type dockerInstance struct {
 	logPath string
 
 	id      string
+	paused  bool
 	exited  chan struct{}
 	logDone chan struct{}
 }
@@ -261,6 +290,12 @@ func (d *dockerInstance) kill(ctx context.Context) error {
 	if d.id == "" {
 		return nil
 	}
+	if d.paused {
+		// Docker refuses to kill a paused container.
+		if _, err := d.cli.ContainerUnpause(ctx, d.id, client.ContainerUnpauseOptions{}); err == nil {
+			d.paused = false
+		}
+	}
 	select {
 	case <-d.exited:
 	default:
@@ -285,13 +320,19 @@ func (d *dockerInstance) kill(ctx context.Context) error {
 }
 
 func (d *dockerInstance) pause(ctx context.Context) error {
-	_, err := d.cli.ContainerPause(ctx, d.id, client.ContainerPauseOptions{})
-	return err
+	if _, err := d.cli.ContainerPause(ctx, d.id, client.ContainerPauseOptions{}); err != nil {
+		return err
+	}
+	d.paused = true
+	return nil
 }
 
 func (d *dockerInstance) resume(ctx context.Context) error {
-	_, err := d.cli.ContainerUnpause(ctx, d.id, client.ContainerUnpauseOptions{})
-	return err
+	if _, err := d.cli.ContainerUnpause(ctx, d.id, client.ContainerUnpauseOptions{}); err != nil {
+		return err
+	}
+	d.paused = false
+	return nil
 }
 
 func (d *dockerInstance) remove(ctx context.Context) error {
