@@ -128,12 +128,36 @@ var _ = Describe("gameday run", func() {
 				Skip("image " + img + " missing: run make images")
 			}
 		}
-		runLibrary(harness.BackendDocker)
-		ps, err := exec.Command("docker", "ps", "-a", "--filter", "label="+harness.LabelRun, "--format", `{{.Label "`+harness.LabelRun+`"}}`).Output()
-		Expect(err).NotTo(HaveOccurred())
-		for _, n := range libraryNames() {
-			Expect(string(ps)).NotTo(ContainSubstring("-"+n+"-"), "container of %s left behind", n)
+		labelled := func() map[string]string {
+			ps, err := exec.Command("docker", "ps", "-a", "--filter", "label="+harness.LabelRun,
+				"--format", `{{.ID}} {{.Label "`+harness.LabelRun+`"}}`).Output()
+			Expect(err).NotTo(HaveOccurred())
+			m := map[string]string{}
+			for _, line := range strings.Split(strings.TrimSpace(string(ps)), "\n") {
+				if id, run, ok := strings.Cut(line, " "); ok {
+					m[id] = run
+				}
+			}
+			return m
 		}
+		before := labelled()
+		runLibrary(harness.BackendDocker)
+		// Containers this run started (labelled with a run id naming a
+		// library scenario, and not there before) must all be gone.
+		Eventually(func() []string {
+			var left []string
+			for id, run := range labelled() {
+				if _, old := before[id]; old {
+					continue
+				}
+				for _, n := range libraryNames() {
+					if strings.Contains(run, "-"+n+"-") {
+						left = append(left, id+" "+run)
+					}
+				}
+			}
+			return left
+		}, 30*time.Second).Should(BeEmpty())
 	})
 
 	Describe("the negative set", Ordered, func() {
