@@ -64,7 +64,7 @@ func BenchmarkReadyStack(b *testing.B) {
 		b.Run(backend, func(b *testing.B) {
 			ctx := context.Background()
 			if backend == harness.BackendDocker {
-				// Fail early and clearly rather than in BootStack.
+				// Say why early and clearly rather than fail in BootStack.
 				run, err := harness.NewRun("bench-probe", time.Now())
 				if err != nil {
 					b.Fatal(err)
@@ -72,10 +72,7 @@ func BenchmarkReadyStack(b *testing.B) {
 				_, err = harness.NewBackend(ctx, backend, harness.Options{Run: run})
 				run.Close()
 				if err != nil {
-					if os.Getenv("CI") == "true" {
-						b.Fatal(err)
-					}
-					b.Skip(err)
+					b.Skip(err) // the docker specs, not the benchmark, insist in CI
 				}
 			}
 			var total time.Duration
