@@ -151,6 +151,7 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	if err == nil || ctx.Err() != nil {
 		res.Expectations = expect.Judge(expect.Input{Expect: sc.Expect, Obs: obs, Artifacts: artifacts,
 			ArtifactsErr: artifactsErr, Timeout: timeout})
+		orderVerdicts(res.Expectations, expectOrder(sc.File))
 	}
 	res.Passed = res.Error == ""
 	for _, e := range res.Expectations {
