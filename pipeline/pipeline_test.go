@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -131,7 +132,9 @@ var _ = Describe("gameday pipeline", func() {
 	It("fails fast on a permanent feature-API error: one request, exit 1, the class in the last line", func() {
 		f := newFixture(ctx, 1, 100)
 		api := newFeatureAPI()
+		api.mu.Lock()
 		api.status["/v1/schema"] = http.StatusForbidden
+		api.mu.Unlock()
 		env := pipelineEnv(f, server.URL(), "denied", policy, 1)
 		env["GAMEDAY_FEATURE_API_URL"] = api.srv.URL
 		r, code := runToEnd(env)
@@ -172,10 +175,9 @@ var _ = Describe("gameday pipeline", func() {
 		It("shows exactly the policy's attempts when storage answers 503 three times: no hidden minio-go retries", func() {
 			f := newFixture(ctx, 2, 100)
 			px := newProxy(server.URL())
-			var n int
+			var n atomic.Int32
 			px.setHook(func(w http.ResponseWriter, r *http.Request) bool {
-				if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/day/part-1.bin") && n < 3 {
-					n++
+				if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/day/part-1.bin") && n.Add(1) <= 3 {
 					s3Error(w, http.StatusServiceUnavailable, "ServiceUnavailable")
 					return true
 				}
