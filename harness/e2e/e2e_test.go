@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -47,25 +48,43 @@ func scenario(r *reports.Result, name string) reports.Scenario {
 	return reports.Scenario{}
 }
 
-// leftovers lists live processes whose command line contains any marker.
-func leftovers(markers ...string) []string {
+// leftovers lists live processes whose command line or environment matches
+// any of the patterns (regular expressions).
+func leftovers(patterns ...string) []string {
+	var res []*regexp.Regexp
+	for _, p := range patterns {
+		res = append(res, regexp.MustCompile(p))
+	}
 	var out []string
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	self := fmt.Sprintf("/proc/%d/", os.Getpid())
-	for _, p := range procs {
-		if strings.HasPrefix(p, self) {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	self := fmt.Sprintf("/proc/%d", os.Getpid())
+	for _, d := range dirs {
+		if d == self {
 			continue
 		}
-		b, err := os.ReadFile(p)
-		if err != nil || len(b) == 0 {
+		cl, err := os.ReadFile(filepath.Join(d, "cmdline"))
+		if err != nil || len(cl) == 0 { // gone, or a zombie
 			continue
 		}
-		cl := string(bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
-		for _, m := range markers {
-			if strings.Contains(cl, m) {
-				out = append(out, p+": "+cl)
+		env, _ := os.ReadFile(filepath.Join(d, "environ"))
+		text := string(bytes.ReplaceAll(append(append(cl, ' '), env...), []byte{0}, []byte{' '}))
+		for _, re := range res {
+			if re.MatchString(text) {
+				out = append(out, d+": "+string(bytes.ReplaceAll(cl, []byte{0}, []byte{' '})))
+				break
 			}
 		}
+	}
+	return out
+}
+
+// runDirOf matches the temporary folder gameday run makes for a scenario
+// (gameday-<UTC time>-<name>-<hex>), which every target's command line and
+// every workload's environment (GAMEDAY_STATE_DIR) contains.
+func runDirOf(names ...string) []string {
+	var out []string
+	for _, n := range names {
+		out = append(out, `gameday-\d{8}T\d{6}-`+regexp.QuoteMeta(n)+`-[0-9a-f]{6}`)
 	}
 	return out
 }
@@ -105,7 +124,7 @@ func runLibrary(backend string) {
 		Expect(filepath.Join(out, sc.Name, "journal.jsonl")).To(BeAnExistingFile())
 		Expect(filepath.Join(out, sc.Name, "workload-run1-attempt0.log")).To(BeAnExistingFile())
 	}
-	Expect(leftovers(libraryNames()...)).To(BeEmpty())
+	Expect(leftovers(runDirOf(libraryNames()...)...)).To(BeEmpty())
 }
 
 var _ = Describe("gameday run", func() {
@@ -151,7 +170,7 @@ var _ = Describe("gameday run", func() {
 					continue
 				}
 				for _, n := range libraryNames() {
-					if strings.Contains(run, "-"+n+"-") {
+					if regexp.MustCompile(`^\d{8}T\d{6}-` + regexp.QuoteMeta(n) + `-[0-9a-f]{6}$`).MatchString(run) {
 						left = append(left, id+" "+run)
 					}
 				}
@@ -200,7 +219,9 @@ var _ = Describe("gameday run", func() {
 		out := filepath.Join(GinkgoT().TempDir(), "out")
 		s := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/ctrl-c.yaml")
 		Eventually(s.Out, time.Minute).Should(gbytes.Say(`ctrl-c-probe: run 1/1`))
-		Eventually(func() []string { return leftovers("37.25") }, 10*time.Second).ShouldNot(BeEmpty())
+		Eventually(func() []string { return leftovers(`sleep 37\.25`) }, 10*time.Second).ShouldNot(BeEmpty())
+		// The pattern the teardown check uses does see the live targets.
+		Expect(len(leftovers(runDirOf("ctrl-c-probe")...))).To(BeNumerically(">=", 3), "stub, minio and the workload")
 		s.Interrupt()
 		Eventually(s, time.Minute).Should(gexec.Exit(3))
 		r := readReport(out)
@@ -208,7 +229,7 @@ var _ = Describe("gameday run", func() {
 		Expect(sc.Error).To(ContainSubstring("interrupted"))
 		Expect(sc.Passed).To(BeFalse())
 		Expect(filepath.Join(out, "ctrl-c-probe", "journal.jsonl")).To(BeAnExistingFile())
-		Expect(leftovers("ctrl-c-probe", "37.25")).To(BeEmpty())
+		Expect(leftovers(append(runDirOf("ctrl-c-probe"), `sleep 37\.25`)...)).To(BeEmpty())
 	})
 
 	It("fails the timeout expectation of a scenario past its timeout (exit 1)", func() {
@@ -224,7 +245,7 @@ var _ = Describe("gameday run", func() {
 			}
 		}
 		Expect(failing).To(Equal([]string{"timeout"}))
-		Expect(leftovers("scenario-timeout-probe", "41.75")).To(BeEmpty())
+		Expect(leftovers(append(runDirOf("scenario-timeout-probe"), `sleep 41\.75`)...)).To(BeEmpty())
 	})
 
 	It("exits 2 on bad input before anything starts", func() {
@@ -233,7 +254,7 @@ var _ = Describe("gameday run", func() {
 		Eventually(s, 30*time.Second).Should(gexec.Exit(2))
 		Expect(string(s.Err.Contents())).To(MatchRegexp(`bad\.yaml:\d+:\d+: .*probabilty`))
 		Expect(out).NotTo(BeADirectory(), "nothing ran, nothing was written")
-		Expect(leftovers("bad-probe")).To(BeEmpty())
+		Expect(leftovers(runDirOf("bad-probe")...)).To(BeEmpty())
 
 		s = gameday(nil, "run", "--backend", "nowhere", "scenarios/library")
 		Eventually(s, 30*time.Second).Should(gexec.Exit(2))
@@ -245,7 +266,7 @@ var _ = Describe("gameday run", func() {
 		Eventually(s, time.Minute).Should(gexec.Exit(3))
 		sc := scenario(readReport(out), "unstartable-probe")
 		Expect(sc.Error).To(ContainSubstring("start target storage"))
-		Expect(leftovers("unstartable-probe")).To(BeEmpty())
+		Expect(leftovers(runDirOf("unstartable-probe")...)).To(BeEmpty())
 	})
 
 	It("replays the same injected faults and verdicts with the same seed", func() {
