@@ -49,6 +49,7 @@ type scenarioRun struct {
 	rc       *receiver.Receiver
 	timers   *Timers
 	journals []*os.File
+	ports    []int // proxy and receiver ports, released at teardown
 
 	mu       sync.Mutex
 	restarts sync.WaitGroup
@@ -181,6 +182,7 @@ func (s *scenarioRun) boot(ctx, tctx context.Context) error {
 	if err != nil {
 		return &infraError{fmt.Errorf("alert receiver: %w", err)}
 	}
+	s.ports = append(s.ports, rport)
 	s.rc, err = receiver.Start(ctx, receiver.Options{Addr: "127.0.0.1:" + strconv.Itoa(rport)})
 	if err != nil {
 		return &infraError{fmt.Errorf("alert receiver: %w", err)}
@@ -241,6 +243,7 @@ func (s *scenarioRun) startProxy(ctx context.Context, i int, t *scenarios.Target
 	if err != nil {
 		return &infraError{fmt.Errorf("proxy %s: %w", t.Name, err)}
 	}
+	s.ports = append(s.ports, port)
 	jf, err := os.Create(filepath.Join(s.run.Dir, "journal-"+t.Name+".jsonl"))
 	if err != nil {
 		return &infraError{fmt.Errorf("proxy %s journal: %w", t.Name, err)}
@@ -589,6 +592,8 @@ func (s *scenarioRun) teardown(ctx context.Context) {
 	if s.rc != nil {
 		_ = s.rc.Close()
 	}
+	s.r.ports.Release(s.ports...)
+	s.ports = nil
 	if s.run != nil {
 		_ = s.run.Close()
 	}
