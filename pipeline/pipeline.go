@@ -152,7 +152,8 @@ func Run(ctx context.Context, cfg Config, opts Options) Outcome {
 type runner struct {
 	cfg   Config
 	log   *slog.Logger
-	ex    *retry.Executor
+	ex    *retry.Executor // storage
+	apiEx *retry.Executor // feature API
 	s3    *minio.Client
 	http  *http.Client
 	store *idempotency.Store
@@ -166,17 +167,23 @@ func newRunner(cfg Config, log *slog.Logger) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex := retry.New(cfg.Policy, retry.Config{Logger: log, Rand: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))})
+	// One executor (and so one circuit breaker) per dependency, each with
+	// its own stream of the seeded RNG.
+	ex := retry.New(cfg.Policy, retry.Config{Logger: log, Dependency: "storage",
+		Rand: rand.New(rand.NewPCG(cfg.Seed, 1))})
+	apiEx := retry.New(cfg.Policy, retry.Config{Logger: log, Dependency: "feature-api",
+		Rand: rand.New(rand.NewPCG(cfg.Seed, 2))})
 	prefix := cfg.Models.Prefix
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	return &runner{
-		cfg:  cfg,
-		log:  log,
-		ex:   ex,
-		s3:   s3,
-		http: &http.Client{Transport: &retry.Transport{Base: retry.NewHTTPTransport()}},
+		cfg:   cfg,
+		log:   log,
+		ex:    ex,
+		apiEx: apiEx,
+		s3:    s3,
+		http:  &http.Client{Transport: &retry.Transport{Base: retry.NewHTTPTransport()}},
 		store: &idempotency.Store{
 			Client: s3, Exec: ex, Bucket: cfg.Models.Bucket, Prefix: prefix + cfg.RunID + "/",
 			Marker: cfg.Policy.Idempotency.CommitMarker, Logger: log,
@@ -279,7 +286,7 @@ func (r *runner) readFeatures(ctx context.Context) ([]Input, error) {
 // body of its 2xx answer. idemKey, when set, is sent as Idempotency-Key.
 func (r *runner) call(ctx context.Context, method, path string, body []byte, idemKey string) ([]byte, error) {
 	url := r.cfg.FeatureAPIURL + path
-	return retry.Get(ctx, r.ex, "feature-api "+method+" "+path, func(ctx context.Context) ([]byte, error) {
+	return retry.Get(ctx, r.apiEx, "feature-api "+method+" "+path, func(ctx context.Context) ([]byte, error) {
 		req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 		if err != nil {
 			return nil, err

@@ -34,10 +34,16 @@ type Config struct {
 	Now func() time.Time
 	// NewID makes operation ids. Nil means random UUIDs.
 	NewID func() string
+	// Dependency names what the executor's operations talk to (e.g.
+	// "storage"), for the breaker's log lines. A breaker guards one
+	// dependency: use one Executor per dependency.
+	Dependency string
 }
 
 // Executor runs operations under one policy. It holds the circuit breaker,
-// which all its operations share. It is safe for concurrent use.
+// which all its operations share, so use one Executor per dependency (one
+// for the object store, one for each HTTP API). It is safe for concurrent
+// use.
 type Executor struct {
 	retry      policies.Retry
 	unknown    policies.Unknown
@@ -84,7 +90,7 @@ func New(p *policies.Policy, cfg Config) *Executor {
 			WithSuccessThreshold(uint(max(1, b.HalfOpenSuccesses))).
 			WithDelay(b.OpenFor).
 			OnStateChanged(func(ev circuitbreaker.StateChangedEvent) {
-				e.log.Warn("breaker", "from", ev.OldState.String(), "to", ev.NewState.String())
+				e.log.Warn("breaker", "dependency", cfg.Dependency, "from", ev.OldState.String(), "to", ev.NewState.String())
 			}).
 			Build()
 	}
