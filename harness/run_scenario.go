@@ -96,8 +96,6 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	}
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
-	defer tcancel()
 
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		res.Error = fmt.Sprintf("create %s: %v", s.dir, err)
@@ -106,8 +104,13 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	obsIn := observe.Input{Start: start}
 	var artifacts *observe.Artifacts
 	var artifactsErr error
-	err := s.boot(sctx, tctx)
-	defer s.teardown(tctx)
+	err := s.boot(sctx)
+	booted := err == nil
+	defer func() {
+		tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+		defer tcancel()
+		s.teardown(tctx)
+	}()
 	if err == nil {
 		s.phase("run")
 		obsIn.Runs = s.runWorkload(sctx)
@@ -115,6 +118,12 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 		if sctx.Err() != nil && ctx.Err() == nil {
 			obsIn.TimedOut = true
 		}
+	}
+	// Observing gets a context of its own: it runs after the scenario's
+	// timeout or a Ctrl-C too.
+	tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer tcancel()
+	if err == nil {
 		s.phase("observe")
 		obsIn.TimerFaults = s.disarm(tctx)
 		if e := s.bringBack(tctx); e != nil {
@@ -149,7 +158,9 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	case err != nil:
 		res.Error = s.redact.String(err.Error())
 	}
-	if err == nil || ctx.Err() != nil {
+	// Judge what was observed whenever the workload got to run, also when
+	// a target then died unasked or the run was interrupted.
+	if booted || ctx.Err() != nil {
 		res.Expectations = expect.Judge(expect.Input{Expect: sc.Expect, Obs: obs, Artifacts: artifacts,
 			ArtifactsErr: artifactsErr, Timeout: timeout})
 		orderVerdicts(res.Expectations, expectOrder(sc.File))
@@ -165,7 +176,7 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 
 // boot starts the backend, the targets (seeded), the proxies and arms the
 // faults.
-func (s *scenarioRun) boot(ctx, tctx context.Context) error {
+func (s *scenarioRun) boot(ctx context.Context) error {
 	sc := s.sc
 	s.phase("boot")
 	run, err := NewRun(s.r.runID(sc.Name), s.r.now())
