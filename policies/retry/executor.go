@@ -264,10 +264,19 @@ func (s *opState) delay(exec failsafe.ExecutionAttempt[any]) time.Duration {
 	return d
 }
 
+// describe is errText, naming the attempt timeout when that ended the
+// attempt.
+func (s *opState) describe(err error) string {
+	if errors.Is(err, timeout.ErrExceeded) {
+		return fmt.Sprintf("attempt timeout %s exceeded", s.e.retry.AttemptTimeout)
+	}
+	return errText(err)
+}
+
 func (s *opState) logAttempt(sleep time.Duration) {
 	attempts, err := s.snapshot()
 	s.e.log.Warn("attempt", "op", s.name, "attempt", attempts,
-		"class", string(s.e.classifier.Classify(err)), "err", errText(err),
+		"class", string(s.e.classifier.Classify(err)), "err", s.describe(err),
 		"sleep", sleep.Round(time.Millisecond))
 }
 
@@ -290,8 +299,10 @@ func (s *opState) fail(ctx context.Context, err error) error {
 		// The overall timeout ended the operation during a sleep or an
 		// attempt; keep the last real error.
 		cause = fmt.Errorf("overall timeout %s exceeded: %w", s.e.retry.OverallTimeout, last)
+	case errors.Is(err, timeout.ErrExceeded) && attempts < max(1, s.e.retry.MaxAttempts) && s.e.retry.OverallTimeout > 0:
+		cause = fmt.Errorf("overall timeout %s exceeded: %w", s.e.retry.OverallTimeout, err)
 	case errors.Is(err, timeout.ErrExceeded):
-		cause = fmt.Errorf("timeout exceeded (attempt %s, overall %s)", s.e.retry.AttemptTimeout, s.e.retry.OverallTimeout)
+		cause = fmt.Errorf("attempt timeout %s exceeded: %w", s.e.retry.AttemptTimeout, err)
 	case errors.Is(err, failsafe.ErrExecutionCanceled) && last != nil:
 		cause = last
 	}

@@ -215,6 +215,19 @@ var _ = Describe("Executor", func() {
 		Expect(v).To(Equal("ok"))
 		Expect(calls.Load()).To(Equal(int32(3)))
 		Expect(lb.lines("class=transient")).To(HaveLen(2))
+		Expect(lb.lines("class=transient")[0]).To(ContainSubstring(`err="attempt timeout 30ms exceeded"`))
+
+		calls.Store(0)
+		p.Retry.MaxAttempts = 2
+		ex, _ = newExec(p, 1)
+		_, err = retry.Get(ctx, ex, "slow", func(ctx context.Context) (string, error) {
+			calls.Add(1)
+			<-ctx.Done()
+			return "", ctx.Err()
+		})
+		Expect(calls.Load()).To(Equal(int32(2)))
+		Expect(retry.ClassOf(err)).To(Equal(policies.ClassTransient))
+		Expect(err).To(MatchError(ContainSubstring("attempt timeout 30ms exceeded")))
 	})
 
 	It("stops at overall_timeout, keeping the last error", func() {
