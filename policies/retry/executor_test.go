@@ -270,7 +270,7 @@ var _ = Describe("circuit breaker", func() {
 	breakerPolicy := func() *policies.Policy {
 		p := testPolicy()
 		p.Retry.MaxAttempts = 1
-		p.Breaker = &policies.Breaker{FailureThreshold: 3, OpenFor: 150 * time.Millisecond, HalfOpenSuccesses: 2}
+		p.Breaker = &policies.Breaker{FailureThreshold: 3, OpenFor: time.Second, HalfOpenSuccesses: 2}
 		return p
 	}
 
@@ -297,7 +297,7 @@ var _ = Describe("circuit breaker", func() {
 		Expect(calls.Load()).To(Equal(int32(3)))
 
 		// after open_for: half-open probes go through
-		Eventually(cb.RemainingDelay).WithTimeout(2 * time.Second).WithPolling(10 * time.Millisecond).Should(BeZero())
+		Eventually(cb.RemainingDelay).WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).Should(BeZero())
 		_, err = retry.Get(ctx, ex, "x", ok)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cb.IsHalfOpen()).To(BeTrue(), "needs 2 successful probes")
@@ -321,7 +321,7 @@ var _ = Describe("circuit breaker", func() {
 			_, _ = retry.Get(ctx, ex, "x", fail)
 		}
 		Expect(cb.IsOpen()).To(BeTrue())
-		Eventually(cb.RemainingDelay).WithTimeout(2 * time.Second).WithPolling(10 * time.Millisecond).Should(BeZero())
+		Eventually(cb.RemainingDelay).WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).Should(BeZero())
 		_, _ = retry.Get(ctx, ex, "x", fail)
 		Expect(cb.IsOpen()).To(BeTrue())
 		Expect(lb.lines("msg=breaker")).To(ConsistOf(
