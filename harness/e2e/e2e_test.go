@@ -21,15 +21,21 @@ import (
 	"github.com/gameday/gameday/reports"
 )
 
-// gameday starts `gameday args...` in the module root, with extra env.
-func gameday(env []string, args ...string) *gexec.Session {
+// gameday starts `gameday args...` in the module root, with extra env and a
+// TMPDIR of its own. It returns the session and a pattern matching that
+// TMPDIR: every run folder of this invocation lies under it, so every target's
+// command line and every workload's environment (GAMEDAY_STATE_DIR) contains
+// it, and other gameday runs on the machine never match it.
+func gameday(env []string, args ...string) (*gexec.Session, string) {
+	tmp := filepath.Join(GinkgoT().TempDir(), "tmp")
+	Expect(os.MkdirAll(tmp, 0o755)).To(Succeed())
 	cmd := exec.Command(gamedayBin, args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "TMPDIR="+tmp), env...)
 	s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() { s.Kill().Wait(10 * time.Second) })
-	return s
+	return s, regexp.QuoteMeta(tmp) + `/gameday-`
 }
 
 func readReport(out string) *reports.Result {
@@ -78,17 +84,6 @@ func leftovers(patterns ...string) []string {
 	return out
 }
 
-// runDirOf matches the temporary folder gameday run makes for a scenario
-// (gameday-<UTC time>-<name>-<hex>), which every target's command line and
-// every workload's environment (GAMEDAY_STATE_DIR) contains.
-func runDirOf(names ...string) []string {
-	var out []string
-	for _, n := range names {
-		out = append(out, `gameday-\d{8}T\d{6}-`+regexp.QuoteMeta(n)+`-[0-9a-f]{6}`)
-	}
-	return out
-}
-
 func libraryNames() []string {
 	files, _ := filepath.Glob(filepath.Join(root, "scenarios", "library", "*.yaml"))
 	var names []string
@@ -98,10 +93,12 @@ func libraryNames() []string {
 	return names
 }
 
-func runLibrary(backend string) {
+// runLibrary runs the library on backend, asserts every expectation held and
+// nothing was left running, and returns the pid of the gameday process.
+func runLibrary(backend string) int {
 	out := filepath.Join(GinkgoT().TempDir(), "out")
 	start := time.Now()
-	s := gameday(nil, "run", "--backend", backend, "--parallel", "2", "--out", out, "scenarios/library")
+	s, mine := gameday(nil, "run", "--backend", backend, "--parallel", "2", "--out", out, "scenarios/library")
 	Eventually(s, 5*time.Minute).Should(gexec.Exit())
 	wall := time.Since(start)
 	AddReportEntry("library wall time ("+backend+")", wall.Round(time.Millisecond).String())
@@ -124,7 +121,8 @@ func runLibrary(backend string) {
 		Expect(filepath.Join(out, sc.Name, "journal.jsonl")).To(BeAnExistingFile())
 		Expect(filepath.Join(out, sc.Name, "workload-run1-attempt0.log")).To(BeAnExistingFile())
 	}
-	Expect(leftovers(runDirOf(libraryNames()...)...)).To(BeEmpty())
+	Expect(leftovers(mine)).To(BeEmpty())
+	return s.Command.Process.Pid
 }
 
 var _ = Describe("gameday run", func() {
@@ -147,32 +145,18 @@ var _ = Describe("gameday run", func() {
 				Skip("image " + img + " missing: run make images")
 			}
 		}
-		labelled := func() map[string]string {
-			ps, err := exec.Command("docker", "ps", "-a", "--filter", "label="+harness.LabelRun,
-				"--format", `{{.ID}} {{.Label "`+harness.LabelRun+`"}}`).Output()
-			Expect(err).NotTo(HaveOccurred())
-			m := map[string]string{}
-			for _, line := range strings.Split(strings.TrimSpace(string(ps)), "\n") {
-				if id, run, ok := strings.Cut(line, " "); ok {
-					m[id] = run
-				}
-			}
-			return m
-		}
-		before := labelled()
-		runLibrary(harness.BackendDocker)
-		// Containers this run started (labelled with a run id naming a
-		// library scenario, and not there before) must all be gone.
+		pid := runLibrary(harness.BackendDocker)
+		// Containers this gameday process started carry its pid in their
+		// owner label; all of them must be gone.
+		owner := fmt.Sprintf("%d:", pid)
 		Eventually(func() []string {
+			ps, err := exec.Command("docker", "ps", "-a", "--filter", "label="+harness.LabelOwner,
+				"--format", `{{.ID}} {{.Label "`+harness.LabelOwner+`"}}`).Output()
+			Expect(err).NotTo(HaveOccurred())
 			var left []string
-			for id, run := range labelled() {
-				if _, old := before[id]; old {
-					continue
-				}
-				for _, n := range libraryNames() {
-					if regexp.MustCompile(`^\d{8}T\d{6}-` + regexp.QuoteMeta(n) + `-[0-9a-f]{6}$`).MatchString(run) {
-						left = append(left, id+" "+run)
-					}
+			for _, line := range strings.Split(strings.TrimSpace(string(ps)), "\n") {
+				if _, o, ok := strings.Cut(line, " "); ok && strings.HasPrefix(o, owner) {
+					left = append(left, line)
 				}
 			}
 			return left
@@ -183,10 +167,11 @@ var _ = Describe("gameday run", func() {
 		var r *reports.Result
 		BeforeAll(func() {
 			out := filepath.Join(GinkgoT().TempDir(), "out")
-			s := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/negative")
+			s, mine := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/negative")
 			Eventually(s, 3*time.Minute).Should(gexec.Exit(1))
 			r = readReport(out)
 			Expect(r.Scenarios).To(HaveLen(5))
+			Expect(leftovers(mine)).To(BeEmpty())
 		})
 		DescribeTable("fails exactly the intended expectation and holds the others",
 			func(name string, failing ...string) {
@@ -217,11 +202,11 @@ var _ = Describe("gameday run", func() {
 
 	It("tears everything down on Ctrl-C and writes a partial report", func() {
 		out := filepath.Join(GinkgoT().TempDir(), "out")
-		s := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/ctrl-c.yaml")
+		s, mine := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/ctrl-c.yaml")
 		Eventually(s.Out, time.Minute).Should(gbytes.Say(`ctrl-c-probe: run 1/1`))
 		Eventually(func() []string { return leftovers(`sleep 37\.25`) }, 10*time.Second).ShouldNot(BeEmpty())
 		// The pattern the teardown check uses does see the live targets.
-		Expect(len(leftovers(runDirOf("ctrl-c-probe")...))).To(BeNumerically(">=", 3), "stub, minio and the workload")
+		Expect(len(leftovers(mine))).To(BeNumerically(">=", 3), "stub, minio and the workload")
 		s.Interrupt()
 		Eventually(s, time.Minute).Should(gexec.Exit(3))
 		r := readReport(out)
@@ -229,12 +214,12 @@ var _ = Describe("gameday run", func() {
 		Expect(sc.Error).To(ContainSubstring("interrupted"))
 		Expect(sc.Passed).To(BeFalse())
 		Expect(filepath.Join(out, "ctrl-c-probe", "journal.jsonl")).To(BeAnExistingFile())
-		Expect(leftovers(append(runDirOf("ctrl-c-probe"), `sleep 37\.25`)...)).To(BeEmpty())
+		Expect(leftovers(mine, `sleep 37\.25`)).To(BeEmpty())
 	})
 
 	It("fails the timeout expectation of a scenario past its timeout (exit 1)", func() {
 		out := filepath.Join(GinkgoT().TempDir(), "out")
-		s := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/scenario-timeout.yaml")
+		s, mine := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/scenario-timeout.yaml")
 		Eventually(s, time.Minute).Should(gexec.Exit(1))
 		sc := scenario(readReport(out), "scenario-timeout-probe")
 		Expect(sc.Error).To(BeEmpty())
@@ -245,28 +230,28 @@ var _ = Describe("gameday run", func() {
 			}
 		}
 		Expect(failing).To(Equal([]string{"timeout"}))
-		Expect(leftovers(append(runDirOf("scenario-timeout-probe"), `sleep 41\.75`)...)).To(BeEmpty())
+		Expect(leftovers(mine, `sleep 41\.75`)).To(BeEmpty())
 	})
 
 	It("exits 2 on bad input before anything starts", func() {
 		out := filepath.Join(GinkgoT().TempDir(), "out")
-		s := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/bad.yaml", "scenarios/library")
+		s, mine := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/bad.yaml", "scenarios/library")
 		Eventually(s, 30*time.Second).Should(gexec.Exit(2))
 		Expect(string(s.Err.Contents())).To(MatchRegexp(`bad\.yaml:\d+:\d+: .*probabilty`))
 		Expect(out).NotTo(BeADirectory(), "nothing ran, nothing was written")
-		Expect(leftovers(runDirOf("bad-probe")...)).To(BeEmpty())
+		Expect(leftovers(mine)).To(BeEmpty())
 
-		s = gameday(nil, "run", "--backend", "nowhere", "scenarios/library")
+		s, _ = gameday(nil, "run", "--backend", "nowhere", "scenarios/library")
 		Eventually(s, 30*time.Second).Should(gexec.Exit(2))
 	})
 
 	It("exits 3 when a target cannot start, leaving nothing behind", func() {
 		out := filepath.Join(GinkgoT().TempDir(), "out")
-		s := gameday([]string{"GAMEDAY_MINIO_BIN=/nonexistent/minio"}, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/unstartable.yaml")
+		s, mine := gameday([]string{"GAMEDAY_MINIO_BIN=/nonexistent/minio"}, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/unstartable.yaml")
 		Eventually(s, time.Minute).Should(gexec.Exit(3))
 		sc := scenario(readReport(out), "unstartable-probe")
 		Expect(sc.Error).To(ContainSubstring("start target storage"))
-		Expect(leftovers(runDirOf("unstartable-probe")...)).To(BeEmpty())
+		Expect(leftovers(mine)).To(BeEmpty())
 	})
 
 	It("replays the same injected faults and verdicts with the same seed", func() {
@@ -276,7 +261,7 @@ var _ = Describe("gameday run", func() {
 		}
 		runSeed := func(seed string) trace {
 			out := filepath.Join(GinkgoT().TempDir(), "out")
-			s := gameday(nil, "run", "--backend", "process", "--seed", seed, "--out", out, "harness/e2e/testdata/seeded.yaml")
+			s, _ := gameday(nil, "run", "--backend", "process", "--seed", seed, "--out", out, "harness/e2e/testdata/seeded.yaml")
 			Eventually(s, time.Minute).Should(gexec.Exit(0))
 			f, err := os.Open(filepath.Join(out, "seeded-probe", "journal.jsonl"))
 			Expect(err).NotTo(HaveOccurred())
@@ -326,7 +311,7 @@ expect:
 `, leak)
 		Expect(os.WriteFile(filepath.Join(dir, "leak.yaml"), []byte(sc), 0o644)).To(Succeed())
 		out := filepath.Join(dir, "out")
-		s := gameday(nil, "run", "--backend", "process", "--out", out, filepath.Join(dir, "leak.yaml"))
+		s, _ := gameday(nil, "run", "--backend", "process", "--out", out, filepath.Join(dir, "leak.yaml"))
 		Eventually(s, time.Minute).Should(gexec.Exit(0))
 		b, err := os.ReadFile(leak)
 		Expect(err).NotTo(HaveOccurred())
