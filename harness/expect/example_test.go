@@ -1,0 +1,29 @@
+package expect_test
+
+import (
+	"fmt"
+
+	"github.com/gameday/gameday/harness/expect"
+)
+
+// A client that sleeps a fixed 300 ms between retries, seen on two
+// operations with a few ms of scheduling noise, is not jittered and does not
+// grow; full jitter over exponential backoff is both.
+func ExampleJudgeJitter() {
+	fixed := [][]float64{{301, 303, 300, 302}, {300, 302, 304, 301}}
+	j := expect.JudgeJitter(fixed, expect.BackoffParams{})
+	g := expect.JudgeGrowing(fixed, expect.BackoffParams{})
+	fmt.Println("fixed: jittered", j.Holds, "growing", g.Holds)
+
+	full := [][]float64{{31, 12, 160, 250}, {44, 87, 21, 377}}
+	j = expect.JudgeJitter(full, expect.BackoffParams{})
+	g = expect.JudgeGrowing(full, expect.BackoffParams{})
+	fmt.Println("full jitter: jittered", j.Holds, "growing", g.Holds)
+
+	few := [][]float64{{100, 200}}
+	fmt.Println(expect.JudgeJitter(few, expect.BackoffParams{}).Detail)
+	// Output:
+	// fixed: jittered false growing false
+	// full jitter: jittered true growing true
+	// inconclusive: 1 informative comparisons of waits, need 8 (waits [100ms 200ms])
+}
