@@ -71,6 +71,12 @@ interrupted). Precedence 2, then 3, then 1.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			// The first Ctrl-C tears down and writes a partial report; a
+			// second one gets the default behaviour (exit at once).
+			go func() {
+				<-ctx.Done()
+				stop()
+			}()
 			harness.SetTestcontainersEnv()
 			console := reports.NewConsole(cmd.OutOrStdout(), reports.DetectConsole(cmd.OutOrStdout(), os.Getenv))
 			res, err := harness.RunScenarios(ctx, list, harness.RunOptions{
