@@ -55,9 +55,10 @@ import (
 // not sway it). Fewer than MinGrowingWaits (4) waits in operations retried at
 // least twice is inconclusive. Full jitter is random by design: with one
 // operation of 4 retries it looks flat about one time in 20; with 3
-// operations of 4 retries, about one in 400 (measured by TestGrowing). Decorrelated jitter is a random
-// walk (each wait drawn from [base, 3×previous]) and is not reliably growing
-// at all; do not ask it for `growing`.
+// operations of 4 retries, about one in 400 (measured by TestGrowing).
+// Decorrelated jitter is a random walk (each wait drawn from
+// [base, 3×previous]) and is not reliably growing at all; do not ask it for
+// `growing`.
 
 // BackoffParams tunes the statistics; the zero value means the defaults.
 type BackoffParams struct {
