@@ -65,6 +65,10 @@ test: lint $(BIN)/minio build ## vet, gofmt check, race-enabled tests (needs bin
 bench: $(BIN)/minio build ## benchmarks reporting ratios against direct baselines
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./... 
 
+.PHONY: run
+run: $(BIN)/minio build ## run the scenario library on the process backend (the quick start)
+	$(BIN)/gameday run --backend process scenarios/library
+
 .PHONY: fuzz
 fuzz: ## fuzz the scenario loader for 60s
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 60s ./scenarios
