@@ -5,6 +5,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/gameday/gameday/injectors"
 )
 
 // Artifacts is what a listing of all object versions says about duplicates.
@@ -53,7 +55,7 @@ func Duplicates(versions []ObjectVersion, runIDs []string, kinds []string) Artif
 		for _, kind := range kinds {
 			var match []string
 			for _, k := range keys {
-				if hasSegment(k, id) && Glob(kind, path.Base(k)) {
+				if hasSegment(k, id) && injectors.Glob(kind, path.Base(k)) {
 					match = append(match, k)
 				}
 			}
@@ -73,32 +75,4 @@ func hasSegment(key, seg string) bool {
 		}
 	}
 	return false
-}
-
-// Glob matches name against pattern, where `*` matches any run of
-// characters (`/` included) and `?` one character, as DESIGN's globs do.
-func Glob(pattern, name string) bool {
-	// Iterative wildcard match with backtracking to the last star.
-	p, n := 0, 0
-	star, mark := -1, 0
-	for n < len(name) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == name[n]):
-			p++
-			n++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, n
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			n = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }
