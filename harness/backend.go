@@ -217,8 +217,14 @@ func (t *managed) boot(ctx context.Context) error {
 		return err
 	}
 	t.exited = exited
-	if err := waitReady(ctx, t.health, t.opts.ReadyTimeout, exited); err != nil {
+	err = waitReady(ctx, t.health, t.opts.ReadyTimeout, exited)
+	if v, ok := t.inst.(verifier); ok && err == nil {
+		// Whatever answered may not be ours: see verifier.
+		err = v.verify(ctx, t.ports[0])
+	}
+	if err != nil {
 		_ = t.inst.kill(context.WithoutCancel(ctx))
+		err = classifyPortErr(t.ports[0], err)
 		return fmt.Errorf("%s %s at %s: %w (log: %s)", t.kind, t.name, t.addr, err, t.log)
 	}
 	t.state = StateRunning

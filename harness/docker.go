@@ -95,6 +95,9 @@ func DockerClient(ctx context.Context) (*testcontainers.DockerClient, error) {
 type dockerBackend struct {
 	opts Options
 	cli  *testcontainers.DockerClient
+	// afterAllocate, when set, sees a target's ports before its container
+	// starts (tests put a foreign server there).
+	afterAllocate func(ports []int)
 }
 
 var (
@@ -141,10 +144,21 @@ func newDockerBackend(ctx context.Context, opts Options) (*dockerBackend, error)
 
 func (b *dockerBackend) Name() string { return BackendDocker }
 
+// Start starts the target; when another server turns out to hold its port
+// (errPortTaken), it tries again on fresh ports, startAttempts times in all.
 func (b *dockerBackend) Start(ctx context.Context, spec TargetSpec) (Target, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		t, err := b.start(ctx, spec)
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == startAttempts || ctx.Err() != nil {
+			return t, err
+		}
+	}
+}
+
+func (b *dockerBackend) start(ctx context.Context, spec TargetSpec) (Target, error) {
 	t := &managed{name: spec.Name, kind: spec.Kind, opts: b.opts}
 	inst := &dockerInstance{cli: b.cli, run: b.opts.Run, target: spec.Name}
 	inst.req = testcontainers.ContainerRequest{
@@ -181,6 +195,9 @@ func (b *dockerBackend) Start(ctx context.Context, spec TargetSpec) (Target, err
 	t.log = filepath.Join(b.opts.Run.Dir, spec.Name+".log")
 	inst.logPath = t.log
 	t.inst = inst
+	if b.afterAllocate != nil {
+		b.afterAllocate(t.ports)
+	}
 	if err := t.boot(ctx); err != nil {
 		_ = inst.remove(context.WithoutCancel(ctx))
 		b.opts.Ports.Release(t.ports...)
@@ -349,6 +366,21 @@ func (d *dockerInstance) remove(ctx context.Context) error {
 }
 
 func (d *dockerInstance) identity() Identity { return Identity{ContainerID: d.id} }
+
+// verify checks that the container still runs and that its process alone
+// listens on port (host networking shares the host's sockets). Where the
+// container's process cannot be inspected (it belongs to root and we are
+// not), one listener must do.
+func (d *dockerInstance) verify(ctx context.Context, port int) error {
+	st, err := d.cli.ContainerInspect(ctx, d.id, client.ContainerInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("inspect container %s: %w", short(d.id), err)
+	}
+	if st.Container.State == nil || !st.Container.State.Running || st.Container.State.Pid == 0 {
+		return errors.New("container stopped while another server answered on its port")
+	}
+	return checkOwnListener(port, st.Container.State.Pid)
+}
 
 func short(id string) string {
 	if len(id) > 12 {

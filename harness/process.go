@@ -15,16 +15,32 @@ import (
 
 // processBackend runs targets as child processes of the harness, each in its
 // own process group, killed with the harness (Pdeathsig).
-type processBackend struct{ opts Options }
+type processBackend struct {
+	opts Options
+	// afterAllocate, when set, sees a target's ports before its program
+	// starts (tests put a foreign server there).
+	afterAllocate func(ports []int)
+}
 
 func newProcessBackend(opts Options) *processBackend { return &processBackend{opts: opts} }
 
 func (b *processBackend) Name() string { return BackendProcess }
 
+// Start starts the target; when another server turns out to hold its port
+// (errPortTaken), it tries again on fresh ports, startAttempts times in all.
 func (b *processBackend) Start(ctx context.Context, spec TargetSpec) (Target, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		t, err := b.start(ctx, spec)
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == startAttempts || ctx.Err() != nil {
+			return t, err
+		}
+	}
+}
+
+func (b *processBackend) start(ctx context.Context, spec TargetSpec) (Target, error) {
 	t := &managed{name: spec.Name, kind: spec.Kind, opts: b.opts}
 	inst := &processInstance{run: b.opts.Run, target: spec.Name, env: baseProcessEnv()}
 	var err error
@@ -37,6 +53,9 @@ func (b *processBackend) Start(ctx context.Context, spec TargetSpec) (Target, er
 			return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 		}
 		data := filepath.Join(b.opts.Run.Dir, spec.Name+"-data")
+		// Empty: an attempt that lost its port may have left MinIO's
+		// config there, sealed with other credentials.
+		_ = os.RemoveAll(data)
 		if err := os.MkdirAll(data, 0o700); err != nil {
 			b.opts.Ports.Release(t.ports...)
 			return nil, fmt.Errorf("start %s: %w", spec.Name, err)
@@ -63,6 +82,9 @@ func (b *processBackend) Start(ctx context.Context, spec TargetSpec) (Target, er
 	t.log = filepath.Join(b.opts.Run.Dir, spec.Name+".log")
 	t.inst = inst
 	inst.logPath = t.log
+	if b.afterAllocate != nil {
+		b.afterAllocate(t.ports)
+	}
 	if err := t.boot(ctx); err != nil {
 		b.opts.Ports.Release(t.ports...)
 		return nil, fmt.Errorf("start %w", err)
@@ -210,6 +232,17 @@ func (p *processInstance) waitState(ctx context.Context, ok func(string) bool) e
 }
 
 func (p *processInstance) remove(ctx context.Context) error { return p.kill(ctx) }
+
+// verify checks that the child still runs and that it alone listens on
+// port.
+func (p *processInstance) verify(ctx context.Context, port int) error {
+	select {
+	case <-p.done:
+		return errors.New("exited while another server answered on its port")
+	default:
+	}
+	return checkOwnListener(port, p.cmd.Process.Pid)
+}
 
 func (p *processInstance) identity() Identity {
 	if p.cmd == nil || p.cmd.Process == nil {

@@ -10,13 +10,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gameday/gameday/internal/portlock"
 )
 
 // ModuleRoot returns the directory holding go.mod, searched upwards from the
@@ -55,14 +60,74 @@ func MinIOBinary() (string, error) {
 	return p, nil
 }
 
-// FreePort returns a port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a port on 127.0.0.1 that was free a moment ago and that
+// stays reserved for the life of this process: like the harness's
+// allocator it holds a lock file in the directory every gameday process
+// shares (internal/portlock), so a parallel test binary or gameday run never
+// gets it. Use ReservePort to give it back earlier.
 func FreePort() (int, error) {
+	port, _, err := ReservePort()
+	return port, err
+}
+
+// ReservePort is FreePort with a release function that gives the port back.
+// The port is drawn at random below the kernel's ephemeral range, so no
+// outgoing connection takes it as its source port.
+func ReservePort() (port int, release func(), err error) {
+	dir, err := portlock.Default()
+	if err != nil {
+		return 0, nil, err
+	}
+	lo, hi := 15000, ephemeralLow()
+	for range 256 {
+		port := 0
+		if hi-lo >= 1000 {
+			port = lo + mrand.IntN(hi-lo)
+		} else if port, err = kernelPort(); err != nil {
+			return 0, nil, err
+		}
+		l, ok, err := dir.TryLock(port)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !ok {
+			continue
+		}
+		c, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			l.Release()
+			continue
+		}
+		c.Close()
+		return port, l.Release, nil
+	}
+	return 0, nil, errors.New("reserve port: no free port after 256 tries")
+}
+
+func kernelPort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ephemeralLow is the low end of ip_local_port_range, 32768 when unknown.
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 1 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n < 1024 {
+		return 32768
+	}
+	return n
 }
 
 // MinIO is a MinIO server running as a child process.
@@ -73,18 +138,23 @@ type MinIO struct {
 	DataDir   string
 	cmd       *exec.Cmd
 	done      chan struct{}
+	release   []func() // port reservations, given back by Stop
 }
 
 // URL returns http://Endpoint.
 func (m *MinIO) URL() string { return "http://" + m.Endpoint }
 
-// Stop kills the server's process group and waits for it.
+// Stop kills the server's process group, waits for it and gives its ports
+// back.
 func (m *MinIO) Stop() {
-	if m.cmd == nil || m.cmd.Process == nil {
-		return
+	if m.cmd != nil && m.cmd.Process != nil {
+		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
+		<-m.done
 	}
-	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-	<-m.done
+	for _, r := range m.release {
+		r()
+	}
+	m.release = nil
 }
 
 func randomHex(n int) string {
@@ -101,7 +171,7 @@ func StartMinIO(ctx context.Context, dir string) (*MinIO, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := FreePort()
+	port, release, err := ReservePort()
 	if err != nil {
 		return nil, err
 	}
@@ -111,14 +181,18 @@ func StartMinIO(ctx context.Context, dir string) (*MinIO, error) {
 		SecretKey: randomHex(20),
 		DataDir:   filepath.Join(dir, "minio-data"),
 		done:      make(chan struct{}),
+		release:   []func(){release},
 	}
 	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+		m.Stop()
 		return nil, err
 	}
-	consolePort, err := FreePort()
+	consolePort, releaseConsole, err := ReservePort()
 	if err != nil {
+		m.Stop()
 		return nil, err
 	}
+	m.release = append(m.release, releaseConsole)
 	cmd := exec.Command(bin, "server", "--quiet", "--address", m.Endpoint,
 		"--console-address", fmt.Sprintf("127.0.0.1:%d", consolePort), m.DataDir)
 	cmd.Env = append(os.Environ(),
@@ -130,11 +204,13 @@ func StartMinIO(ctx context.Context, dir string) (*MinIO, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(filepath.Join(dir, "minio.log"))
 	if err != nil {
+		m.Stop()
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
+		m.Stop()
 		return nil, fmt.Errorf("start minio: %w", err)
 	}
 	m.cmd = cmd
@@ -156,6 +232,7 @@ func StartMinIO(ctx context.Context, dir string) (*MinIO, error) {
 			m.Stop()
 			return nil, fmt.Errorf("minio at %s not ready: %w (log: %s)", m.Endpoint, ctx.Err(), logf.Name())
 		case <-m.done:
+			m.Stop()
 			return nil, fmt.Errorf("minio exited before it was ready (log: %s)", logf.Name())
 		case <-tick.C:
 		}
