@@ -25,8 +25,23 @@ type RunOptions struct {
 	// Out receives report.json, junit.xml, summary.md and one folder per
 	// scenario (journal, workload and target logs).
 	Out string
-	// Parallel is how many scenarios run at once; default 1.
+	// Parallel is how many scenarios run at once; default 1. With Repeat,
+	// every repeat counts as a scenario of its own.
 	Parallel int
+	// Repeat runs every scenario this many times, with the seeds S, S+1, ...
+	// S+Repeat-1 where S is its seed (Seed, else the file's, else random),
+	// and folds each scenario's runs into one entry with
+	// reports.Aggregate (per expectation: held in how many runs). Each run
+	// writes its outputs to <out>/<name>/seed-<seed>. Default 1: one run,
+	// outputs in <out>/<name>.
+	Repeat int
+	// Keep, when set, turns on --keep-on-failure: the first run of each
+	// scenario that fails after its targets booted is not torn down. Its
+	// faults are disarmed, fresh fault-free proxies listen on the addresses
+	// the workload used, its alert receiver stays up, and an env file is
+	// written; Keep receives it (from the scenario's goroutine) and must
+	// Close it. Runs ended by cancelling ctx are never kept.
+	Keep func(*Kept)
 	// GamedayBin runs `gameday pipeline` for `pipeline: reference`; default
 	// GamedayBinary().
 	GamedayBin string
@@ -55,6 +70,7 @@ type runner struct {
 
 	mu      sync.Mutex
 	backend string
+	kept    map[string]bool // scenario names with a kept run
 }
 
 // RunScenarios runs every scenario (already loaded and validated) from boot
@@ -88,41 +104,73 @@ func RunScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptio
 	started := r.now()
 	res := &reports.Result{StartedAt: started.UTC(), Command: opts.Command}
 
-	results := make([]*reports.Scenario, len(list))
+	repeat := max(r.opts.Repeat, 1)
+	if repeat > 1 {
+		res.Repeat = repeat
+	}
+	// results[i][k] is the k-th repeat of list[i]; nil when it never ran
+	// (interrupted before it started).
+	results := make([][]*reports.Scenario, len(list))
 	sem := make(chan struct{}, r.opts.Parallel)
 	var wg sync.WaitGroup
+schedule:
 	for i, sc := range list {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		seed := r.seedFor(sc)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			defer func() {
-				// execute's own defers have torn the scenario down; keep the
-				// other scenarios and the report going.
-				if p := recover(); p != nil {
-					results[i] = &reports.Scenario{Name: sc.Name, File: r.display(sc.File), Seed: seed,
-						Error: fmt.Sprintf("internal error: %v", p)}
+		results[i] = make([]*reports.Scenario, repeat)
+		base := r.seedFor(sc)
+		for k := range repeat {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break schedule
+			}
+			seed := base + int64(k)
+			label, dir := sc.Name, filepath.Join(r.out, sc.Name)
+			if repeat > 1 {
+				label = fmt.Sprintf("%s [seed %d]", sc.Name, seed)
+				dir = filepath.Join(dir, fmt.Sprintf("seed-%d", seed))
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				defer func() {
+					// execute's own defers have torn the scenario down; keep
+					// the other scenarios and the report going.
+					if p := recover(); p != nil {
+						results[i][k] = &reports.Scenario{Name: sc.Name, File: r.display(sc.File), Seed: seed,
+							Error: fmt.Sprintf("internal error: %v", p)}
+					}
+				}()
+				s := newScenarioRun(r, sc, seed)
+				s.label, s.dir = label, dir
+				out := s.execute(ctx)
+				results[i][k] = &out
+				if r.console != nil {
+					r.console.Done(label, out.Passed)
 				}
 			}()
-			out := newScenarioRun(r, sc, seed).execute(ctx)
-			results[i] = &out
-			if r.console != nil {
-				r.console.Done(sc.Name, out.Passed)
-			}
-		}()
+		}
 	}
 	wg.Wait()
-	for _, s := range results {
-		if s != nil {
-			res.Scenarios = append(res.Scenarios, *s)
+	for _, runs := range results {
+		var done []reports.Scenario
+		for _, s := range runs {
+			if s != nil {
+				done = append(done, *s)
+			}
+		}
+		switch {
+		case len(done) == 0:
+		case repeat == 1:
+			res.Scenarios = append(res.Scenarios, done[0])
+		default:
+			agg, err := reports.Aggregate(done)
+			if err != nil {
+				return nil, err
+			}
+			res.Scenarios = append(res.Scenarios, agg)
 		}
 	}
 	res.Backend = r.backendName()
@@ -151,6 +199,21 @@ func (r *runner) runID(name string) string {
 	var b [3]byte
 	r.random(b[:])
 	return r.now().UTC().Format("20060102T150405") + "-" + name + "-" + hex.EncodeToString(b[:])
+}
+
+// claimKeep reports whether a failed run of the named scenario may be kept
+// up: only the first one of each scenario is.
+func (r *runner) claimKeep(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kept[name] {
+		return false
+	}
+	if r.kept == nil {
+		r.kept = map[string]bool{}
+	}
+	r.kept[name] = true
+	return true
 }
 
 func (r *runner) display(path string) string {

@@ -37,7 +37,8 @@ type scenarioRun struct {
 	r      *runner
 	sc     *scenarios.Scenario
 	seed   int64
-	dir    string // <out>/<name>
+	label  string // the console's name: the scenario's, with repeats its seed too
+	dir    string // <out>/<name>, with repeats <out>/<name>/seed-<seed>
 	run    *Run
 	redact *Redactor
 
@@ -56,11 +57,13 @@ type scenarioRun struct {
 	stopping chan struct{} // closed at disarm: pending restarts happen at once
 	stopOnce sync.Once
 	told     map[string]bool // targets a fault crashed
+	quiet    bool            // no more console lines (kept past the run)
 }
 
 func newScenarioRun(r *runner, sc *scenarios.Scenario, seed int64) *scenarioRun {
 	return &scenarioRun{
 		r: r, sc: sc, seed: seed,
+		label:    sc.Name,
 		dir:      filepath.Join(r.out, sc.Name),
 		redact:   NewRedactor(),
 		targets:  map[string]Target{},
@@ -79,8 +82,8 @@ func (e *infraError) Error() string { return e.err.Error() }
 func (e *infraError) Unwrap() error { return e.err }
 
 func (s *scenarioRun) phase(p string) {
-	if s.r.console != nil {
-		s.r.console.Phase(s.sc.Name, p)
+	if s.r.console != nil && !s.quiet {
+		s.r.console.Phase(s.label, p)
 	}
 }
 
@@ -106,7 +109,11 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	var artifactsErr error
 	err := s.boot(sctx)
 	booted := err == nil
+	kept := false
 	defer func() {
+		if kept {
+			return // the Keep callback owns the teardown now
+		}
 		tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 		defer tcancel()
 		s.teardown(tctx)
@@ -169,6 +176,15 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	for _, e := range res.Expectations {
 		if !e.Passed {
 			res.Passed = false
+		}
+	}
+	if s.r.opts.Keep != nil && !res.Passed && booted && ctx.Err() == nil && s.r.claimKeep(sc.Name) {
+		k, kerr := s.keep(tctx)
+		if kerr == nil {
+			kept = true
+			s.r.opts.Keep(k)
+		} else if s.r.console != nil {
+			s.r.console.Printf("%s: --keep-on-failure: %v; tearing down", s.label, s.redact.String(kerr.Error()))
 		}
 	}
 	return res
@@ -350,26 +366,8 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 	if w.Pipeline != "" {
 		argv = []string{s.r.gamedayBin, "pipeline"}
 	}
-	stateDir := filepath.Join(s.run.Dir, "state")
-	_ = os.MkdirAll(stateDir, 0o700)
-	env := WorkloadEnv{
-		Scenario:     sc.Name,
-		Seed:         s.seed,
-		SLA:          w.SLA,
-		StateDir:     stateDir,
-		Policy:       w.Policy,
-		TargetURLs:   map[string]string{},
-		AlertURL:     s.rc.AlertmanagerURL(),
-		PagerDutyURL: s.rc.PagerDutyURL(),
-		Extra:        w.Env,
-	}
-	for _, name := range s.order {
-		env.TargetURLs[name] = s.proxies[name].URL()
-	}
-	if m := sc.FirstMinIO(); m != nil {
-		env.S3Endpoint = s.proxies[m.Name].URL()
-		env.S3Credentials = s.targets[m.Name].Credentials()
-	}
+	env := s.workloadEnv()
+	_ = os.MkdirAll(env.StateDir, 0o700)
 	scenarioStart := s.r.now()
 	var out []observe.RunRecord
 	for n := 1; n <= runs && ctx.Err() == nil; n++ {
@@ -405,7 +403,7 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 			rec.Run, rec.Attempt, rec.RunID = n, attempt, env.RunID
 			out = append(out, rec)
 			if s.r.console != nil {
-				s.r.console.Faults(sc.Name, s.injectedSoFar())
+				s.r.console.Faults(s.label, s.injectedSoFar())
 			}
 			if !rec.Crashed || attempt >= w.Restarts {
 				break
@@ -413,6 +411,31 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 		}
 	}
 	return out
+}
+
+// workloadEnv is the scenario's part of a workload's environment: the
+// proxies, the first MinIO target's credentials and the receiver.
+func (s *scenarioRun) workloadEnv() WorkloadEnv {
+	sc, w := s.sc, s.sc.Workload
+	env := WorkloadEnv{
+		Scenario:     sc.Name,
+		Seed:         s.seed,
+		SLA:          w.SLA,
+		StateDir:     filepath.Join(s.run.Dir, "state"),
+		Policy:       w.Policy,
+		TargetURLs:   map[string]string{},
+		AlertURL:     s.rc.AlertmanagerURL(),
+		PagerDutyURL: s.rc.PagerDutyURL(),
+		Extra:        w.Env,
+	}
+	for _, name := range s.order {
+		env.TargetURLs[name] = s.proxies[name].URL()
+	}
+	if m := sc.FirstMinIO(); m != nil {
+		env.S3Endpoint = s.proxies[m.Name].URL()
+		env.S3Credentials = s.targets[m.Name].Credentials()
+	}
+	return env
 }
 
 func attemptSuffix(a int) string {

@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,9 +32,11 @@ func newRunCmd() *cobra.Command {
 		out      string
 		parallel int
 		filter   []string
+		repeat   int
+		keep     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG]",
+		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--keep-on-failure]",
 		Short: "Run scenarios end to end: boot targets, inject faults, run the workload, judge, report",
 		Long: `Run every scenario in PATH... (files, or folders whose *.yaml files are read):
 boot its targets, seed them, start a fault proxy in front of each and the alert
@@ -39,7 +46,22 @@ receiver, arm the faults, run the workload, then observe from the outside
 Everything is validated first: a bad scenario or policy file exits 2 before
 anything starts. Outputs go to --out (default gameday-out/<UTC timestamp>):
 report.json, junit.xml, summary.md, and per scenario its journal.jsonl,
-workload logs and target logs (credentials redacted).
+workload logs and target logs (credentials redacted). When
+$GITHUB_STEP_SUMMARY is set, summary.md is appended to that file too.
+
+--repeat N runs every scenario N times, with the seeds S, S+1, ..., S+N-1
+(S: --seed, else the file's seed, else a random one), and reports per
+expectation in how many runs it held; a scenario passes only when every run
+did. Each run's outputs go to <out>/<name>/seed-<seed>.
+
+--keep-on-failure keeps the targets of a failed scenario up (the first
+failed run of each, faults disarmed, bucket as the run left it): after the
+table it prints their endpoints and env file, as gameday up does, and waits
+for Ctrl-C, then tears them down.
+
+On a terminal the progress is live and coloured; when stdout is not a
+terminal, or CI is set (CI=true), it is plain lines without escape codes.
+Either way the output ends with the table of results.
 
 Exit codes: 0 every expectation held; 1 an expectation failed; 2 bad input;
 3 infrastructure (a target could not start or died unasked, or the run was
@@ -53,6 +75,12 @@ interrupted). Precedence 2, then 3, then 1.`,
 			}
 			if parallel < 1 {
 				return badInput(fmt.Errorf("run: --parallel %d: want 1 or more", parallel))
+			}
+			if repeat < 1 {
+				return badInput(fmt.Errorf("run: --repeat %d: want 1 or more", repeat))
+			}
+			if cmd.Flags().Changed("seed") && seed > math.MaxInt64-int64(repeat-1) {
+				return badInput(fmt.Errorf("run: --seed %d: too large for --repeat %d", seed, repeat))
 			}
 			list, err := loadForRun(args, filter)
 			if err != nil {
@@ -78,26 +106,44 @@ interrupted). Precedence 2, then 3, then 1.`,
 				stop()
 			}()
 			harness.SetTestcontainersEnv()
-			console := reports.NewConsole(cmd.OutOrStdout(), reports.DetectConsole(cmd.OutOrStdout(), os.Getenv))
-			res, err := harness.RunScenarios(ctx, list, harness.RunOptions{
+			stdout := cmd.OutOrStdout()
+			console := reports.NewConsole(stdout, reports.DetectConsole(stdout, os.Getenv))
+			opts := harness.RunOptions{
 				Backend:    backend,
 				Seed:       seedp,
 				Out:        out,
 				Parallel:   parallel,
+				Repeat:     repeat,
 				GamedayBin: bin,
 				Console:    console,
 				Command:    "gameday run " + strings.Join(os.Args[min(2, len(os.Args)):], " "),
-			})
+			}
+			kept := &keptRuns{}
+			if keep {
+				opts.Keep = kept.add
+			}
+			// Whatever happens below, nothing kept outlives the command.
+			defer kept.closeAll()
+			res, err := harness.RunScenarios(ctx, list, opts)
 			console.Close()
+			if res != nil {
+				if serr := reports.AppendStepSummary(res, os.Getenv); serr != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v\n", serr)
+				}
+			}
+			// The report's path first: the output ends with the table.
+			fmt.Fprintf(stdout, "report: %s\n\n", filepath.Join(out, reports.JSONFile))
 			if res != nil {
 				_ = console.Table(res)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", filepath.Join(out, reports.JSONFile))
 			if err != nil {
 				return infra(err)
 			}
 			if ctx.Err() != nil {
 				return infra(errors.New("run interrupted; partial report written"))
+			}
+			if kept.len() > 0 {
+				holdKept(cmd.Context(), stdout, kept)
 			}
 			switch res.ExitCode() {
 			case ExitInfra:
@@ -114,7 +160,74 @@ interrupted). Precedence 2, then 3, then 1.`,
 	f.StringVar(&out, "out", "", "output folder (default gameday-out/<UTC timestamp>)")
 	f.IntVar(&parallel, "parallel", 1, "scenarios run at once")
 	f.StringSliceVar(&filter, "filter", nil, "run only scenarios with this name or tag (repeatable; globs allowed)")
+	f.IntVar(&repeat, "repeat", 1, "run every scenario N times with seeds S, S+1, ... and report how often each expectation held")
+	f.BoolVar(&keep, "keep-on-failure", false, "keep a failed scenario's targets up, print their endpoints and env file, and wait for Ctrl-C")
 	return cmd
+}
+
+// keptRuns collects the runs --keep-on-failure kept up; scenarios add to it
+// from their own goroutines.
+type keptRuns struct {
+	mu   sync.Mutex
+	runs []*harness.Kept
+}
+
+func (k *keptRuns) add(r *harness.Kept) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.runs = append(k.runs, r)
+}
+
+func (k *keptRuns) len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.runs)
+}
+
+// closeAll tears every kept run down; it is safe to call more than once.
+func (k *keptRuns) closeAll() {
+	k.mu.Lock()
+	runs := k.runs
+	k.runs = nil
+	k.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.Close(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+// holdKept prints the endpoints of the kept runs and waits for Ctrl-C (or
+// SIGTERM), then tears them down.
+func holdKept(ctx context.Context, w io.Writer, kept *keptRuns) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	kept.mu.Lock()
+	runs := append([]*harness.Kept(nil), kept.runs...)
+	kept.mu.Unlock()
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Name < runs[j].Name })
+	fmt.Fprintf(w, "\n--keep-on-failure: %d failed %s kept up, faults disarmed\n", len(runs), plural(len(runs), "scenario", "scenarios"))
+	for _, r := range runs {
+		fmt.Fprintf(w, "\nkept %s (seed %d):\n%s", r.Name, r.Seed, r.Endpoints)
+	}
+	fmt.Fprintf(w, "\nrunning until Ctrl-C\n")
+	<-ctx.Done()
+	fmt.Fprintf(w, "interrupted: tearing down\n")
+	kept.closeAll()
+	fmt.Fprintf(w, "stopped: every kept target, proxy and receiver is gone\n")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // loadForRun collects and loads every scenario and checks every policy,

@@ -129,12 +129,7 @@ func runUp(ctx context.Context, stdout io.Writer, sc *scenarios.Scenario, o upOp
 
 	out.printf("gameday up: scenario %s, seed %d, backend %s, run %s (ready in %s)\n",
 		sc.Name, o.seed, stack.Backend.Name(), stack.Run.ID, time.Since(start).Round(time.Millisecond))
-	for _, name := range stack.Order {
-		t := stack.Targets[name]
-		out.printf("  %-16s %-6s proxy %s  (target %s, %s)\n", name, t.Kind(), stack.Proxies[name].URL(), t.URL(), identityString(t.Identity()))
-	}
-	out.printf("  %-16s alertmanager %s  pagerduty %s\n", "alerts", stack.Receiver.AlertmanagerURL(), stack.Receiver.PagerDutyURL())
-	out.printf("env file: %s  (load it with: set -a; . %s; set +a)\n", envFile, envFile)
+	out.printf("%s", stack.Endpoints(envFile))
 	if o.forDur > 0 {
 		out.printf("running for %s (Ctrl-C stops early)\n", o.forDur)
 	} else {
@@ -157,14 +152,4 @@ func runUp(ctx context.Context, stdout io.Writer, sc *scenarios.Scenario, o upOp
 		out.printf("alert receiver got %d notifications\n", len(n))
 	}
 	return nil
-}
-
-func identityString(id harness.Identity) string {
-	if id.ContainerID != "" {
-		if len(id.ContainerID) > 12 {
-			return "container " + id.ContainerID[:12]
-		}
-		return "container " + id.ContainerID
-	}
-	return fmt.Sprintf("pid %d", id.PID)
 }
