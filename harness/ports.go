@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	mrand "math/rand/v2"
 	"net"
 	"os"
@@ -220,11 +221,14 @@ func checkOwnListener(port, pid int) error {
 		return fmt.Errorf("check listener on port %d: nothing listens", port)
 	}
 	own, err := socketInodes(pid)
-	if err != nil {
+	if errors.Is(err, fs.ErrPermission) {
 		if len(ls) > 1 {
 			return fmt.Errorf("%w: %d servers listen on port %d", errPortTaken, len(ls), port)
 		}
 		return nil
+	}
+	if err != nil { // gone: whoever answered was not pid
+		return fmt.Errorf("check listener on port %d: %w", port, err)
 	}
 	for _, ino := range ls {
 		if !own[ino] {

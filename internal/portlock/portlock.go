@@ -61,7 +61,8 @@ func Open(path string) (*Dir, error) {
 // Path is the directory.
 func (d *Dir) Path() string { return d.path }
 
-// Lock is a held reservation of one port.
+// Lock is a held reservation of one port. Keep it reachable: like any
+// os.File, a collected Lock closes its file and so gives the port up.
 type Lock struct {
 	Port int
 	f    *os.File

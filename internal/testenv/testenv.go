@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -66,9 +67,20 @@ func MinIOBinary() (string, error) {
 // shares (internal/portlock), so a parallel test binary or gameday run never
 // gets it. Use ReservePort to give it back earlier.
 func FreePort() (int, error) {
-	port, _, err := ReservePort()
-	return port, err
+	port, release, err := ReservePort()
+	if err != nil {
+		return 0, err
+	}
+	keptMu.Lock()
+	kept = append(kept, release) // reachable: a collected lock file closes
+	keptMu.Unlock()
+	return port, nil
 }
+
+var (
+	keptMu sync.Mutex
+	kept   []func()
+)
 
 // ReservePort is FreePort with a release function that gives the port back.
 // The port is drawn at random below the kernel's ephemeral range, so no
