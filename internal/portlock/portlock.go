@@ -50,10 +50,10 @@ func Open(path string) (*Dir, error) {
 		return nil, fmt.Errorf("port lock dir: %w", err)
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("port lock dir %s: not a directory", path)
+		return nil, fmt.Errorf("port lock dir %s: not a directory (set %s to another dir)", path, EnvDir)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return nil, fmt.Errorf("port lock dir %s: owned by uid %d, not %d", path, st.Uid, os.Getuid())
+		return nil, fmt.Errorf("port lock dir %s: owned by uid %d, not %d (set %s to another dir)", path, st.Uid, os.Getuid(), EnvDir)
 	}
 	return &Dir{path: path}, nil
 }
