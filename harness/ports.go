@@ -38,8 +38,8 @@ type Ports struct {
 	taken   map[int]*portlock.Lock
 	rng     *mrand.Rand
 	lo, hi  int // draw from [lo, hi); empty range: let the kernel pick
-	locks   *portlock.Dir
-	lockErr error
+	lockDir string
+	locks   *portlock.Dir // opened by the first Allocate
 }
 
 // NewPorts returns an empty allocator drawing from [15000, start of the
@@ -56,8 +56,7 @@ func NewPortsDir(dir string) *Ports {
 	if hi-lo < 1000 {
 		lo, hi = 0, 0
 	}
-	locks, err := portlock.Open(dir)
-	return &Ports{taken: map[int]*portlock.Lock{}, rng: mrand.New(mrand.NewChaCha8(seed)), lo: lo, hi: hi, locks: locks, lockErr: err}
+	return &Ports{taken: map[int]*portlock.Lock{}, rng: mrand.New(mrand.NewChaCha8(seed)), lo: lo, hi: hi, lockDir: dir}
 }
 
 // NewPortsRand is NewPorts with the caller's random source (for tests).
@@ -98,8 +97,12 @@ var sharedPorts = NewPorts()
 func (p *Ports) Allocate() (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.lockErr != nil {
-		return 0, fmt.Errorf("allocate port: %w", p.lockErr)
+	if p.locks == nil {
+		locks, err := portlock.Open(p.lockDir)
+		if err != nil {
+			return 0, fmt.Errorf("allocate port: %w", err)
+		}
+		p.locks = locks
 	}
 	for range 256 {
 		port := 0
