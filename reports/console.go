@@ -30,10 +30,16 @@ type ConsoleOptions struct {
 
 // DetectConsole returns the options for writing to w: live progress and
 // colour when w is a terminal, unless CI is set (CI=true) or TERM is "dumb";
-// NO_COLOR turns colour off. getenv is os.Getenv in production.
+// NO_COLOR turns colour off. A terminal without a size (0×0) gets coloured
+// plain lines, as live lines cannot be drawn on it. getenv is os.Getenv in
+// production.
 func DetectConsole(w io.Writer, getenv func(string) string) ConsoleOptions {
-	live := Interactive(w, getenv)
-	return ConsoleOptions{Live: live, Color: live && getenv("NO_COLOR") == ""}
+	watched := Interactive(w, getenv)
+	live := watched
+	if f, ok := w.(interface{ Fd() uintptr }); ok && live {
+		live = drawable(f.Fd())
+	}
+	return ConsoleOptions{Live: live, Color: watched && getenv("NO_COLOR") == ""}
 }
 
 // Interactive reports whether w is a terminal that a person watches: a TTY,
@@ -68,6 +74,12 @@ type Console struct {
 	scenarios map[string]*scenarioLine
 	closed    bool
 	progress  *mpb.Progress // live mode only
+	// refresh asks the live progress to redraw; tick sends to it every
+	// RefreshRate until stopTick closes, and Close once more at the end,
+	// so the last frame is drawn even for a run shorter than RefreshRate.
+	refresh  chan any
+	stopTick chan struct{}
+	tickDone chan struct{}
 }
 
 // scenarioLine is the state of one scenario's line. Its own mutex lets the
@@ -108,9 +120,30 @@ func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
 		}
 	}
 	if opts.Live {
-		c.progress = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(opts.RefreshRate), mpb.WithWidth(100))
+		c.refresh, c.stopTick, c.tickDone = make(chan any), make(chan struct{}), make(chan struct{})
+		c.progress = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithManualRefresh(c.refresh), mpb.WithWidth(100))
+		go c.tick(opts.RefreshRate)
 	}
 	return c
+}
+
+// tick asks for a redraw every d until stopTick closes.
+func (c *Console) tick(d time.Duration) {
+	defer close(c.tickDone)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			select {
+			case c.refresh <- now:
+			case <-c.stopTick:
+				return
+			}
+		case <-c.stopTick:
+			return
+		}
+	}
 }
 
 // line returns the scenario's state, creating it (and its live bar) on first
@@ -288,6 +321,16 @@ func (c *Console) Close() {
 		b.Abort(false)
 	}
 	if p != nil {
+		close(c.stopTick)
+		<-c.tickDone
+		// The last frame. The progress takes it unless it already shut
+		// down on a write error, hence the bound.
+		final := time.NewTimer(time.Second + c.opts.RefreshRate)
+		select {
+		case c.refresh <- time.Now():
+		case <-final.C:
+		}
+		final.Stop()
 		p.Wait()
 	}
 }

@@ -117,6 +117,20 @@ var _ = Describe("Console", func() {
 		Expect(out).To(MatchRegexp("late: \x1b\\[36mboot\x1b\\[0m \\(faults 0, \\d+[mµn]?s\\)\n$"))
 	})
 
+	It("draws the last live frame even when the run is shorter than the refresh rate", func() {
+		var buf bytes.Buffer
+		c := reports.NewConsole(&buf, reports.ConsoleOptions{Live: true, RefreshRate: time.Hour})
+		c.Phase("quick", "boot")
+		c.Faults("quick", 2)
+		c.Done("quick", true)
+		c.Phase("cut-short", "run 1/1")
+		Expect(c.Table(fixture())).To(Succeed())
+		out := buf.String()
+		Expect(out).To(MatchRegexp(`PASS +quick +done +faults 2`))
+		Expect(out).To(MatchRegexp(`cut-short +run 1/1 +faults 0`))
+		Expect(out).To(ContainSubstring("SCENARIO  "))
+	})
+
 	DescribeTable("DetectConsole is plain for anything but a watched terminal",
 		func(vars map[string]string) {
 			var buf bytes.Buffer

@@ -43,10 +43,16 @@ var _ = Describe("DetectConsole on a terminal", func() {
 		var err error
 		tty, err = openPTY()
 		Expect(err).NotTo(HaveOccurred())
+		Expect(unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 120})).To(Succeed())
 	})
 
 	It("goes live and colourful on a watched terminal", func() {
 		Expect(reports.DetectConsole(tty, env(nil))).To(Equal(reports.ConsoleOptions{Live: true, Color: true}))
+	})
+
+	It("prints coloured plain lines on a terminal without a size, where live lines cannot be drawn", func() {
+		Expect(unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{})).To(Succeed())
+		Expect(reports.DetectConsole(tty, env(nil))).To(Equal(reports.ConsoleOptions{Color: true}))
 	})
 
 	DescribeTable("stays plain or colourless when told",

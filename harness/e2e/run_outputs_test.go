@@ -2,13 +2,17 @@ package e2e_test
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -16,6 +20,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
+	"golang.org/x/sys/unix"
 
 	"github.com/gameday/gameday/harness"
 	"github.com/gameday/gameday/reports"
@@ -97,6 +102,8 @@ var _ = Describe("gameday run --repeat, outputs and step summary", Ordered, func
 		Expect(string(step)).To(Equal("# an earlier step\n" + string(md)))
 	})
 })
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 
 var keptTarget = regexp.MustCompile(`(?m)^\s+storage\s+minio\s+proxy (http://\S+)\s+\(target (http://\S+), pid (\d+)\)`)
 
@@ -180,4 +187,76 @@ func pidGone(pid int) bool {
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	return i > 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X')
+}
+
+var _ = Describe("gameday run on a terminal", func() {
+	// run starts gameday with its stdout on a fresh pseudo-terminal of the
+	// given size and returns what the terminal received, line ends
+	// normalised.
+	run := func(rows, cols uint16, env ...string) string {
+		master, tty := openPTY()
+		Expect(unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})).To(Succeed())
+		cmd := exec.Command(gamedayBin, "run", "--backend", "process", "--seed", "4",
+			"--out", filepath.Join(GinkgoT().TempDir(), "out"), "harness/e2e/testdata/flaky.yaml")
+		cmd.Dir = root
+		cmd.Env = append(append(os.Environ(), "TERM=xterm", "NO_COLOR="), env...)
+		cmd.Stdout, cmd.Stderr = tty, GinkgoWriter
+		var got bytes.Buffer
+		read := make(chan struct{})
+		go func() {
+			defer close(read)
+			_, _ = io.Copy(&got, master) // ends with EIO once the terminal is closed
+		}()
+		Expect(cmd.Start()).To(Succeed())
+		DeferCleanup(func() { _ = cmd.Process.Kill() })
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		Eventually(done, time.Minute).Should(Receive(BeNil()))
+		Expect(tty.Close()).To(Succeed())
+		Eventually(read, 10*time.Second).Should(BeClosed())
+		return strings.ReplaceAll(got.String(), "\r\n", "\n")
+	}
+	table := func() string {
+		// The same seed passes again; only the durations differ, so compare
+		// the table's header and headline.
+		return "1 scenario: 1 passed, 0 failed\n"
+	}
+
+	It("prints plain lines without escape codes when CI=true, ending with the table", func() {
+		out := run(40, 120, "CI=true")
+		Expect(out).NotTo(ContainSubstring("\x1b"))
+		Expect(out).To(ContainSubstring("flaky-probe: PASS"))
+		Expect(out).To(MatchRegexp(`(?m)^SCENARIO +VERDICT +SEED`))
+		Expect(out).To(HaveSuffix(table()))
+	})
+
+	It("shows live, coloured progress when a person watches, ending with the same table", func() {
+		out := run(40, 120, "CI=")
+		Expect(out).To(ContainSubstring("\x1b["))
+		Expect(ansi.ReplaceAllString(out, "")).To(MatchRegexp(`PASS +flaky-probe +done +faults 0`), "the last frame")
+		Expect(out).NotTo(ContainSubstring("flaky-probe: "), "no plain lines")
+		Expect(out).To(MatchRegexp(`(?m)^SCENARIO +VERDICT +SEED`))
+		Expect(out).To(HaveSuffix(table()))
+	})
+
+	It("prints plain lines on a terminal without a size, where live lines cannot be drawn", func() {
+		out := run(0, 0, "CI=")
+		Expect(out).To(MatchRegexp("flaky-probe: \x1b\\[[0-9;]+mPASS"), "coloured")
+		Expect(out).To(HaveSuffix(table()))
+	})
+})
+
+// openPTY returns both sides of a fresh pseudo-terminal; both are closed
+// when the spec ends.
+func openPTY() (master, tty *os.File) {
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(master.Close)
+	Expect(unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0)).To(Succeed())
+	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	Expect(err).NotTo(HaveOccurred())
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { _ = tty.Close() })
+	return master, tty
 }
