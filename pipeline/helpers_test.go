@@ -189,7 +189,9 @@ type proxy struct {
 type record struct {
 	Method, Path, Op string
 	Status           int
-	Start            time.Time
+	// Start is when the request arrived, End when its answer was written
+	// (the handler returned).
+	Start, End time.Time
 }
 
 type statusRecorder struct {
@@ -215,7 +217,7 @@ func newProxy(upstream string) *proxy {
 		if hook == nil || !hook(sr, r) {
 			rp.ServeHTTP(sr, r)
 		}
-		rec.Status = sr.status
+		rec.Status, rec.End = sr.status, time.Now()
 		p.mu.Lock()
 		p.reqs = append(p.reqs, rec)
 		p.mu.Unlock()

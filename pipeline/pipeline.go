@@ -6,6 +6,12 @@
 // policy's retry executor; each logical operation carries one
 // X-Gameday-Operation id across its attempts.
 //
+// Call retry.DisableClientBackoff once at process start, before Run (and
+// before any other minio-go use), or minio-go adds a jittered 0–200 ms
+// sleep of its own after every retryable storage answer and the gaps on
+// the wire are not the policy's delays.
+//
+//	retry.DisableClientBackoff()
 //	cfg, err := pipeline.ConfigFromEnv(os.Getenv)
 //	out := pipeline.Run(ctx, cfg, pipeline.Options{Log: os.Stderr})
 //	if !out.Success { os.Exit(1) }
@@ -90,7 +96,8 @@ type Options struct {
 }
 
 // Run runs the step once and returns its outcome; it never panics on bad
-// answers. The last log line is `result=success` or
+// answers. The process should have called retry.DisableClientBackoff (see
+// the package doc). The last log line is `result=success` or
 // `result=failure class=<class> err="..."`.
 func Run(ctx context.Context, cfg Config, opts Options) Outcome {
 	now := opts.Now

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -198,6 +199,54 @@ var _ = Describe("gameday pipeline", func() {
 			}
 			Expect(gets[0].Op).NotTo(BeEmpty())
 			Expect(strings.Count(r.stderr.String(), "class=transient")).To(Equal(3))
+		})
+
+		It("waits exactly the policy's delays between attempts under jitter: none: no hidden minio-go sleep", func() {
+			// minio-go sleeps 0–200 ms (DefaultRetryUnit, full jitter) after
+			// every retryable answer before returning it, even with
+			// MaxRetries: 1, unless the process disabled it
+			// (retry.DisableClientBackoff in `gameday pipeline`).
+			f := newFixture(ctx, 1, 100)
+			px := newProxy(server.URL())
+			var n atomic.Int32
+			px.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/day/part-0.bin") && n.Add(1) <= 3 {
+					s3Error(w, http.StatusServiceUnavailable, "ServiceUnavailable")
+					return true
+				}
+				return false
+			})
+			p := writePolicy(`
+retry:
+  max_attempts: 5
+  backoff: {initial: 100ms, max: 2s, multiplier: 2, jitter: none}
+  attempt_timeout: 2s
+  overall_timeout: 15s
+`)
+			r, code := runToEnd(pipelineEnv(f, px.srv.URL, "nojitter", p, 1))
+			Expect(code).To(Equal(0), r.stderr.String())
+			Expect(r.stderr.String()).To(MatchRegexp(`attempt=1 class=transient .*sleep=100ms`))
+			Expect(r.stderr.String()).To(MatchRegexp(`attempt=2 class=transient .*sleep=200ms`))
+			Expect(r.stderr.String()).To(MatchRegexp(`attempt=3 class=transient .*sleep=400ms`))
+			var gets []record
+			for _, rec := range px.records() {
+				if rec.Method == http.MethodGet && strings.HasSuffix(rec.Path, "/day/part-0.bin") {
+					gets = append(gets, rec)
+				}
+			}
+			Expect(gets).To(HaveLen(4), "3 × 503 then one 200")
+			// From the end of one answer to the start of the next attempt
+			// is the policy's delay, plus only the client's own overhead.
+			delays := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
+			var gaps []time.Duration
+			for i := range delays {
+				gaps = append(gaps, gets[i+1].Start.Sub(gets[i].End))
+			}
+			GinkgoWriter.Printf("wire gaps (answer end → next attempt start): %v\n", gaps)
+			for i, d := range delays {
+				Expect(gaps[i]).To(BeNumerically(">=", d), "gap %d of %v", i+1, gaps)
+				Expect(gaps[i]).To(BeNumerically("<=", d+40*time.Millisecond), "gap %d of %v", i+1, gaps)
+			}
 		})
 
 		It("stops at max_attempts when storage keeps answering 503", func() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gameday/gameday/pipeline"
 	"github.com/gameday/gameday/policies/alerting"
+	"github.com/gameday/gameday/policies/retry"
 )
 
 func newPipelineCmd() *cobra.Command {
@@ -36,6 +37,10 @@ Exit 0 on success (also when the run's commit marker already exists), 1 on
 failure, 2 on a bad environment or policy file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// First, before any minio-go client exists: minio-go's own
+			// post-attempt sleep would add 0–200 ms of jitter to every
+			// policy delay on the wire.
+			retry.DisableClientBackoff()
 			stderr := cmd.ErrOrStderr()
 			cfg, err := pipeline.ConfigFromEnv(os.Getenv)
 			if err != nil {

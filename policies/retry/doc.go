@@ -25,5 +25,7 @@
 // one operation carries the same X-Gameday-Operation header and the
 // executor sees each response's Retry-After. When the policy retries, build
 // minio-go clients with MaxRetries: 1 (see NewS3Client) so the attempts on the
-// wire are exactly the policy's.
+// wire are exactly the policy's, and call DisableClientBackoff once at process
+// start so minio-go adds no sleep of its own after a retryable answer: then the
+// gaps between attempts are exactly the policy's delays.
 package retry

@@ -16,7 +16,15 @@ import (
 // executor's: MaxRetries is 1, so minio-go neither retries on its own nor
 // swallows a Retry-After, and its transport is a Transport, so requests of
 // one operation share an X-Gameday-Operation id. Region is us-east-1 and
-// buckets are addressed by path, so no extra location lookups go out.
+// buckets are addressed by path, so no bucket-location lookups go out.
+//
+// MaxRetries: 1 alone does not make the timing the executor's: minio-go
+// (v7.4.1, executeMethod/newRetryTimer) still sleeps a jittered
+// 0–DefaultRetryUnit (200 ms) after an attempt whose answer it deems
+// retryable (5xx, 429, SlowDown, a transport error) before it returns that
+// answer, so a `jitter: none` policy would show jittered gaps on the wire.
+// A process that uses this client under a policy must call
+// DisableClientBackoff once at start, before any minio-go client is used.
 func NewS3Client(endpoint, accessKey, secretKey string) (*minio.Client, error) {
 	host, secure, err := splitEndpoint(endpoint)
 	if err != nil {
@@ -30,6 +38,22 @@ func NewS3Client(endpoint, accessKey, secretKey string) (*minio.Client, error) {
 		MaxRetries:   1,
 		Transport:    &Transport{Base: NewHTTPTransport()},
 	})
+}
+
+// DisableClientBackoff sets minio-go's package-level backoff knobs
+// (minio.DefaultRetryUnit and minio.DefaultRetryCap) to 0, so the sleep
+// minio-go takes after each retryable answer — even with MaxRetries: 1, see
+// NewS3Client — is 0 and the only waits on the wire are the policy's.
+//
+// It writes package variables that every minio-go client in the process
+// reads on each request: call it once at process start (gameday pipeline
+// does, first thing), before any minio-go client is used, never while other
+// goroutines may be using one — that would be a data race. It affects every
+// minio-go client in the process: one built with minio-go's default
+// MaxRetries (10) then retries back to back.
+func DisableClientBackoff() {
+	minio.DefaultRetryUnit = 0
+	minio.DefaultRetryCap = 0
 }
 
 // NewHTTPTransport returns a plain *http.Transport with no proxy (all
