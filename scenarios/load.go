@@ -79,6 +79,31 @@ func LoadFaults(path string) ([]*Fault, error) {
 	return file.Faults, nil
 }
 
+// LoadRoutes reads a file holding a `routes:` list in the syntax of a stub
+// target's routes (YAML or JSON), for `gameday stub`. Routes are decoded and
+// checked exactly as in a scenario (status defaults to 200). Errors are as
+// for LoadFile.
+func LoadRoutes(path string) ([]*Route, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var file struct {
+		Routes []*Route `yaml:"routes,required"`
+	}
+	doc, errs := strictyaml.Decode(path, data, &file)
+	if doc == nil || (len(errs) > 0 && !doc.Has("")) {
+		return nil, errs.Err()
+	}
+	v := &validator{doc: doc, sc: &Scenario{}}
+	v.routes("routes", file.Routes)
+	all := append(errs, v.relevant(errs)...)
+	if err := all.Err(); err != nil {
+		return nil, err
+	}
+	return file.Routes, nil
+}
+
 func readFile(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {

@@ -206,3 +206,67 @@ var _ = DescribeTable("Size",
 	Entry(nil, "2MB", scenarios.Size(2_000_000)),
 	Entry(nil, "10B", scenarios.Size(10)),
 )
+
+var _ = Describe("limits and impossible expectations", func() {
+	scenario := func(extra string) []byte {
+		return []byte("name: x\ntimeout: 2m\ntargets:\n  storage: {kind: minio, buckets: [features]}\nworkload:\n  exec: [\"true\"]\n" + extra)
+	}
+
+	It("rejects a from_file seed object larger than 1GiB", func() {
+		dir := GinkgoT().TempDir()
+		f, err := os.Create(filepath.Join(dir, "huge.bin"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.Truncate(int64(scenarios.MaxObjectSize) + 1)).To(Succeed()) // sparse: no disk used
+		Expect(f.Close()).To(Succeed())
+		data := []byte("name: x\ntargets:\n  storage:\n    kind: minio\n    buckets: [features]\n    objects:\n      - {bucket: features, key: a, from_file: huge.bin}\nworkload:\n  exec: [\"true\"]\n")
+		_, err = scenarios.Load("x.yaml", dir, data)
+		Expect(err).To(MatchError(ContainSubstring(`x.yaml:7:47: targets.storage.objects[0].from_file: "huge.bin" is 1073741825 bytes, larger than a seed object may be (at most 1GiB)`)))
+	})
+
+	DescribeTable("accepts what can still happen",
+		func(extra string) {
+			_, err := scenarios.Load("x.yaml", GinkgoT().TempDir(), scenario(extra))
+			Expect(err).NotTo(HaveOccurred())
+		},
+		Entry("runs and restarts at the limit", "  runs: 1000\n  restarts: 1000\n"),
+		Entry("every in whole seconds", "  runs: 2\n  every: 24h\n"),
+		Entry("workload timeout equal to the scenario's", "  timeout: 2m\n"),
+		Entry("duration up to the timeout", "expect: {duration: \">=2m\"}\n"),
+		Entry("duration just below the timeout", "expect: {duration: \">1m59s\", recovery_time: \"==2m\"}\n"),
+		Entry("zero comparisons that can hold", "expect: {pages: \"<=0\", recovery_time: \"<=0s\", duration: \">0s\"}\n"),
+		Entry("runs times the run timeout beyond the scenario timeout (risky, not impossible)", "  runs: 10\n  timeout: 1m\n"),
+	)
+})
+
+var _ = Describe("LoadRoutes", func() {
+	write := func(content string) string {
+		p := filepath.Join(GinkgoT().TempDir(), "routes.yaml")
+		Expect(os.WriteFile(p, []byte(content), 0o600)).To(Succeed())
+		return p
+	}
+
+	It("decodes routes as a stub target does, with status defaulting to 200", func() {
+		routes, err := scenarios.LoadRoutes(write("routes:\n  - {method: get, path: /v1/x, json: {a: 1}}\n  - {path: \"/v1/runs/{id}\", status: 201, body: ok, delay: 20ms}\n"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(routes).To(HaveLen(2))
+		Expect(routes[0].Method).To(Equal(scenarios.Methods{"GET"}))
+		Expect(routes[0].Status).To(Equal(200))
+		Expect(routes[1].Delay).To(Equal(20 * time.Millisecond))
+	})
+
+	It("reports every problem on one line each, with positions", func() {
+		p := write("routes:\n  - {path: /a, stauts: 201}\n  - {path: b, status: 700}\n")
+		_, err := scenarios.LoadRoutes(p)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(Equal(p + `:2:16: routes[0]: unknown key "stauts" (did you mean "status"?)` + "\n" +
+			p + `:3:12: routes[1].path: "b" must start with /` + "\n" +
+			p + `:3:23: routes[1].status: invalid HTTP status 700: want 100..599`))
+	})
+
+	It("needs a routes key", func() {
+		p := write("rutes: []\n")
+		_, err := scenarios.LoadRoutes(p)
+		Expect(err).To(MatchError(ContainSubstring(p + ":")))
+		Expect(err.Error()).To(ContainSubstring(`routes`))
+	})
+})

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gameday/gameday/internal/strictyaml"
 )
@@ -28,6 +29,18 @@ var harnessVars = []string{
 	"GAMEDAY_STATE_DIR", "GAMEDAY_POLICY", "GAMEDAY_S3_ENDPOINT",
 	"GAMEDAY_ALERT_URL", "GAMEDAY_PAGERDUTY_URL",
 }
+
+// Limits on what a scenario may ask for. They are not physical limits but
+// guards against typos that would make a run write or schedule far more
+// than any game day needs (e.g. `size: 500GiB` seeds half a terabyte).
+const (
+	// MaxObjectSize caps one seed object (size or from_file).
+	MaxObjectSize Size = 1 << 30
+	// MaxRuns caps workload.runs.
+	MaxRuns = 1000
+	// MaxRestarts caps workload.restarts.
+	MaxRestarts = 1000
+)
 
 // actionKeys are the keys of an action mapping that each select an action.
 var actionKeys = []string{ActionStatus, ActionDelay, ActionReset, ActionHang, ActionTruncate, ActionThrottle, ActionCrash, ActionPause}
@@ -178,8 +191,14 @@ func (v *validator) minio(p string, t *Target) {
 		if n != 1 {
 			v.errorf(op, "needs exactly one of size, content and from_file, got %d", n)
 		}
+		if o.Size != nil && *o.Size > MaxObjectSize {
+			v.errorf(op+".size", "%s is larger than a seed object may be (at most %s)", *o.Size, MaxObjectSize)
+		}
 		if o.FromFile != "" {
 			o.FromFile = v.existingFile(op+".from_file", o.FromFile)
+			if fi, err := os.Stat(o.FromFile); err == nil && fi.Mode().IsRegular() && Size(fi.Size()) > MaxObjectSize {
+				v.errorf(op+".from_file", "%q is %d bytes, larger than a seed object may be (at most %s)", filepath.Base(o.FromFile), fi.Size(), MaxObjectSize)
+			}
 		} else if v.doc.Has(op + ".from_file") {
 			v.errorf(op+".from_file", "must not be empty")
 		}
@@ -193,8 +212,14 @@ func (v *validator) stub(p string, t *Target) {
 	if len(t.Objects) > 0 {
 		v.errorf(p+".objects", "only minio targets have objects")
 	}
-	for i, r := range t.Routes {
-		rp := strictyaml.Index(p+".routes", i)
+	v.routes(p+".routes", t.Routes)
+}
+
+// routes checks the routes of a stub target (or of a `gameday stub` routes
+// file) at path p.
+func (v *validator) routes(p string, routes []*Route) {
+	for i, r := range routes {
+		rp := strictyaml.Index(p, i)
 		if r == nil {
 			v.errorf(rp, "expected a route {method, path, status, ...}")
 			continue
@@ -277,12 +302,18 @@ func (v *validator) workload() {
 		w.Runs = 1
 	} else if w.Runs < 1 {
 		v.errorf(p+".runs", "must be at least 1, got %d", w.Runs)
+	} else if w.Runs > MaxRuns {
+		v.errorf(p+".runs", "at most %d scheduled runs, got %d", MaxRuns, w.Runs)
 	}
 	if w.Restarts < 0 {
 		v.errorf(p+".restarts", "must not be negative, got %d", w.Restarts)
+	} else if w.Restarts > MaxRestarts {
+		v.errorf(p+".restarts", "at most %d restarts, got %d", MaxRestarts, w.Restarts)
 	}
 	if w.Every < 0 {
 		v.errorf(p+".every", "must not be negative, got %s", w.Every)
+	} else if w.Every%time.Second != 0 {
+		v.errorf(p+".every", "%s is not a whole number of seconds: GAMEDAY_SCHEDULED_AT carries whole seconds (RFC 3339), so runs would not be spaced by it", w.Every)
 	}
 	if v.doc.Has(p+".sla") && w.SLA <= 0 {
 		v.errorf(p+".sla", "must be positive, got %s", w.SLA)
@@ -291,6 +322,8 @@ func (v *validator) workload() {
 		w.Timeout = v.sc.Timeout
 	} else if w.Timeout <= 0 {
 		v.errorf(p+".timeout", "must be positive, got %s", w.Timeout)
+	} else if t := v.sc.Timeout; w.Timeout > t {
+		v.errorf(p+".timeout", "%s is longer than the scenario timeout (%s), which stops the run first; it could never be reached", w.Timeout, t)
 	}
 }
 
@@ -397,6 +430,8 @@ func (v *validator) action(p string, f *Fault) {
 		}
 		if v.doc.Has(ap+".s3_code") && !s3CodeRE.MatchString(s.S3Code) {
 			v.errorf(ap+".s3_code", "invalid S3 error code %q", s.S3Code)
+		} else if t := v.sc.Target(f.Target); v.doc.Has(ap+".s3_code") && t != nil && t.Kind == KindStub {
+			v.errorf(ap+".s3_code", "only for minio targets; stub target %q answers with a JSON error body", t.Name)
 		}
 	}
 	if a.Delay != nil && *a.Delay <= 0 {
@@ -506,6 +541,8 @@ func (v *validator) expect() {
 	}
 	v.duration(p+".recovery_time", e.RecoveryTime)
 	v.duration(p+".duration", e.Duration)
+	v.withinTimeout(p+".recovery_time", e.RecoveryTime)
+	v.withinTimeout(p+".duration", e.Duration)
 	for i, r := range e.Requests {
 		rp := strictyaml.Index(p+".requests", i)
 		if r == nil {
@@ -565,12 +602,41 @@ func (v *validator) expectTarget(p, name string) {
 func (v *validator) count(p string, c *Cmp) {
 	if c != nil && c.IsDuration {
 		v.errorf(p, "want a count comparison such as \"<=3\", got the duration %q", c.String())
+	} else {
+		v.neverHolds(p, c)
 	}
 }
 
 func (v *validator) duration(p string, c *Cmp) {
 	if c != nil && !c.IsDuration && c.N != 0 {
 		v.errorf(p, "want a duration comparison such as \"<=10s\", got the count %q", c.String())
+	} else {
+		v.neverHolds(p, c)
+	}
+}
+
+// neverHolds rejects "<0" and "<0s": counts and durations are never
+// negative.
+func (v *validator) neverHolds(p string, c *Cmp) {
+	if c != nil && c.Op == OpLT && c.N == 0 && c.D == 0 {
+		what := "a count"
+		if c.IsDuration {
+			what = "a duration"
+		}
+		v.errorf(p, "%q can never hold: %s is never negative", c.String(), what)
+	}
+}
+
+// withinTimeout rejects a duration comparison whose lower bound lies past
+// the scenario timeout: the timeout stops the scenario, so its duration (and
+// the recovery time inside it) never exceeds it.
+func (v *validator) withinTimeout(p string, c *Cmp) {
+	t := v.sc.Timeout
+	if c == nil || !c.IsDuration || t <= 0 {
+		return
+	}
+	if (c.Op == OpGT && c.D >= t) || ((c.Op == OpGE || c.Op == OpEQ) && c.D > t) {
+		v.errorf(p, "%q can never hold: the scenario timeout (%s) stops the scenario first", c.String(), t)
 	}
 }
 

@@ -337,6 +337,9 @@ func (r *RetryAfter) UnmarshalText(b []byte) error {
 		if d < 0 {
 			return fmt.Errorf("retry_after must not be negative, got %s", s)
 		}
+		if d%time.Second != 0 {
+			return fmt.Errorf("%s is not a whole number of seconds: Retry-After is sent in whole seconds (write e.g. %s)", s, ((d + time.Second - 1) / time.Second * time.Second).String())
+		}
 		*r = RetryAfter{Delay: d}
 		return nil
 	}
@@ -347,8 +350,9 @@ func (r *RetryAfter) UnmarshalText(b []byte) error {
 	return fmt.Errorf("invalid retry_after %q: want a duration such as \"2s\" or an HTTP-date such as \"Wed, 21 Oct 2015 07:28:00 GMT\"", s)
 }
 
-// HeaderValue returns the Retry-After header value: whole seconds rounded
-// up for a delay, or the HTTP-date.
+// HeaderValue returns the Retry-After header value: the delay in whole
+// seconds (loading rejects fractions; one built in Go is rounded up), or the
+// HTTP-date.
 func (r RetryAfter) HeaderValue() string {
 	if !r.Date.IsZero() {
 		return r.Date.UTC().Format(http.TimeFormat)
