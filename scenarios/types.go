@@ -172,14 +172,14 @@ type Workload struct {
 	// RunID is the run id as written; empty when absent, meaning
 	// "<name>-<seed>". Use Scenario.RunIDFor to get a run's id.
 	RunID string `yaml:"run_id" json:"run_id,omitempty"`
-	// Runs is the number of scheduled runs. Default 1.
-	Runs int `yaml:"runs" json:"runs,omitempty" jsonschema:"minimum=1"`
+	// Runs is the number of scheduled runs, 1..MaxRuns. Default 1.
+	Runs int `yaml:"runs" json:"runs,omitempty" jsonschema:"minimum=1,maximum=1000"`
 	// Every is the logical spacing between scheduled runs
 	// (GAMEDAY_SCHEDULED_AT). Default 0.
 	Every time.Duration `yaml:"every" json:"every,omitempty"`
 	// Restarts is how many times a crashed run is started again, same
-	// run_id. Default 0.
-	Restarts int `yaml:"restarts" json:"restarts,omitempty" jsonschema:"minimum=0"`
+	// run_id, 0..MaxRestarts. Default 0.
+	Restarts int `yaml:"restarts" json:"restarts,omitempty" jsonschema:"minimum=0,maximum=1000"`
 	// SLA, when non-zero, makes a run late by end - start - SLA when that is
 	// positive. 0 = no SLA.
 	SLA time.Duration `yaml:"sla" json:"sla,omitempty"`
