@@ -11,7 +11,6 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/gameday/gameday/internal/testenv"
-	"github.com/gameday/gameday/policies/retry"
 )
 
 func TestPipeline(t *testing.T) {
@@ -38,9 +37,6 @@ var _ = SynchronizedBeforeSuite(func() []byte {
 	DeferCleanup(gexec.CleanupBuildArtifacts)
 	return []byte(bin)
 }, func(bin []byte) {
-	// As `gameday pipeline` does: before any minio-go client exists, so the
-	// in-process runs show only the policy's waits too.
-	retry.DisableClientBackoff()
 	gamedayBin = string(bin)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

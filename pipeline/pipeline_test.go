@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -247,6 +248,30 @@ retry:
 				Expect(gaps[i]).To(BeNumerically(">=", d), "gap %d of %v", i+1, gaps)
 				Expect(gaps[i]).To(BeNumerically("<=", d+40*time.Millisecond), "gap %d of %v", i+1, gaps)
 			}
+		})
+
+		It("sends storage exactly one request per operation in a clean run: no location lookup, no HEAD before GET", func() {
+			f := newFixture(ctx, 2, 100)
+			px := newProxy(server.URL())
+			r, code := runToEnd(pipelineEnv(f, px.srv.URL, "clean", policy, 1))
+			Expect(code).To(Equal(0), r.stderr.String())
+			var got []string
+			ops := map[string]bool{}
+			for _, rec := range px.records() {
+				got = append(got, fmt.Sprintf("%s %s %d", rec.Method, strings.TrimPrefix(rec.Path, "/"), rec.Status))
+				Expect(rec.Op).NotTo(BeEmpty(), "every request belongs to an operation: %s %s", rec.Method, rec.Path)
+				Expect(ops).NotTo(HaveKey(rec.Op), "one request per operation: %s %s", rec.Method, rec.Path)
+				ops[rec.Op] = true
+			}
+			Expect(got).To(Equal([]string{
+				"HEAD " + f.models + "/clean/meta.json 404",
+				"GET " + f.features + "/ 200", // the listing
+				"GET " + f.features + "/day/part-0.bin 200",
+				"GET " + f.features + "/day/part-1.bin 200",
+				"HEAD " + f.models + "/clean/model.bin 404",
+				"PUT " + f.models + "/clean/model.bin 200",
+				"PUT " + f.models + "/clean/meta.json 200",
+			}))
 		})
 
 		It("stops at max_attempts when storage keeps answering 503", func() {
