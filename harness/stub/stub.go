@@ -20,7 +20,6 @@ package stub
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -28,110 +27,76 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
+	"github.com/gameday/gameday/scenarios"
 )
 
-// Route is one canned answer.
+// Route is one canned answer: scenarios.Route as the server uses it. Files
+// are read by LoadFile through the scenario loader; this type only carries
+// the loaded values (and is what WriteFile writes).
 type Route struct {
-	// Method is one method or a list; empty matches any method.
-	Method Methods `json:"method,omitempty" yaml:"method,omitempty"`
+	// Method is a list of methods; empty matches any method.
+	Method Methods `json:"method,omitempty"`
 	// Path is a glob: `*` matches any characters, `{param}` one segment.
-	Path string `json:"path" yaml:"path"`
+	Path string `json:"path"`
 	// Status defaults to 200.
-	Status int `json:"status,omitempty" yaml:"status,omitempty"`
+	Status int `json:"status,omitempty"`
 	// JSON, when set, is sent encoded as JSON with Content-Type
 	// application/json. It takes precedence over Body.
-	JSON any `json:"json,omitempty" yaml:"json,omitempty"`
+	JSON any `json:"json,omitempty"`
 	// Body is sent as is.
-	Body string `json:"body,omitempty" yaml:"body,omitempty"`
+	Body string `json:"body,omitempty"`
 	// Headers are added to the response.
-	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
 	// Delay is waited before answering.
-	Delay Duration `json:"delay,omitempty" yaml:"delay,omitempty"`
+	Delay Duration `json:"delay,omitempty"`
 }
 
-// Methods is one HTTP method or a list of them.
+// Methods is a list of HTTP methods; empty matches any method.
 type Methods []string
 
-// UnmarshalYAML accepts a string or a list of strings.
-func (m *Methods) UnmarshalYAML(unmarshal func(any) error) error {
-	var one string
-	if err := unmarshal(&one); err == nil {
-		*m = Methods{one}
-		return nil
-	}
-	var many []string
-	if err := unmarshal(&many); err != nil {
-		return errors.New("method: want a method or a list of methods")
-	}
-	*m = many
-	return nil
-}
-
-// UnmarshalJSON accepts a string or a list of strings.
-func (m *Methods) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*m = Methods{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("method: want a method or a list of methods")
-	}
-	*m = many
-	return nil
-}
-
-// Duration is a time.Duration written as a Go duration string ("20ms").
+// Duration is a time.Duration written as a Go duration string ("20ms") in
+// routes files.
 type Duration time.Duration
-
-// UnmarshalYAML parses a Go duration string.
-func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
-	var s string
-	if err := unmarshal(&s); err != nil {
-		return errors.New("delay: want a duration such as 20ms")
-	}
-	return d.parse(s)
-}
-
-// UnmarshalJSON parses a Go duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return errors.New("delay: want a duration such as 20ms")
-	}
-	return d.parse(s)
-}
 
 // MarshalJSON writes a Go duration string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
-func (d *Duration) parse(s string) error {
-	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
-		return fmt.Errorf("delay: %q is not a duration such as 20ms", s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
 // File is the routes file format.
 type File struct {
-	Routes []Route `json:"routes" yaml:"routes"`
+	Routes []Route `json:"routes"`
 }
 
-// LoadFile reads a routes file (YAML or JSON). Unknown keys are errors.
+// LoadFile reads a routes file (YAML or JSON). It is decoded and checked by
+// the scenario loader (scenarios.LoadRoutes), exactly as a stub target's
+// routes in a scenario are: unknown keys, wrong types and bad values are
+// errors, each one line "FILE:LINE:COL: path: message", all of them
+// together in a strictyaml.Errors.
 func LoadFile(path string) ([]Route, error) {
-	data, err := os.ReadFile(path)
+	routes, err := scenarios.LoadRoutes(path)
 	if err != nil {
-		return nil, fmt.Errorf("read routes: %w", err)
+		return nil, err
 	}
-	var f File
-	if err := yaml.UnmarshalWithOptions(data, &f, yaml.Strict()); err != nil {
-		return nil, fmt.Errorf("%s: %s", path, yaml.FormatError(err, false, true))
+	out := make([]Route, 0, len(routes))
+	for _, r := range routes {
+		out = append(out, FromScenario(r))
 	}
-	return f.Routes, nil
+	return out, nil
+}
+
+// FromScenario converts a scenario route (as loaded, status defaulted).
+func FromScenario(r *scenarios.Route) Route {
+	out := Route{
+		Method:  Methods(r.Method),
+		Path:    r.Path,
+		Status:  r.Status,
+		JSON:    r.JSON,
+		Headers: r.Headers,
+		Delay:   Duration(r.Delay),
+	}
+	if r.Body != nil {
+		out.Body = *r.Body
+	}
+	return out
 }
 
 // WriteFile writes routes as a JSON routes file, readable by LoadFile.

@@ -1,6 +1,7 @@
 package stub_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gameday/gameday/harness/stub"
+	"github.com/gameday/gameday/internal/strictyaml"
+	"github.com/gameday/gameday/scenarios"
 )
 
 func write(content string) string {
@@ -30,7 +33,8 @@ var _ = Describe("routes files", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(routes).To(HaveLen(2))
 		Expect(routes[0].Method).To(Equal(stub.Methods{"GET"}))
-		Expect(routes[1].Method).To(Equal(stub.Methods{"post", "PUT"}))
+		Expect(routes[1].Method).To(Equal(stub.Methods{"POST", "PUT"}))
+		Expect(routes[0].Status).To(Equal(200), "status defaults to 200 as in a scenario")
 		Expect(time.Duration(routes[1].Delay)).To(Equal(20 * time.Millisecond))
 		srv, err := stub.NewServer(routes)
 		Expect(err).NotTo(HaveOccurred())
@@ -48,14 +52,31 @@ var _ = Describe("routes files", func() {
 		Expect(out).To(Equal(in))
 	})
 
-	DescribeTable("reject bad files with the position",
+	DescribeTable("reject bad files with one line per problem, FILE:LINE:COL: path: message",
 		func(content, want string) {
-			_, err := stub.LoadFile(write(content))
-			Expect(err).To(MatchError(ContainSubstring(want)))
+			p := write(content)
+			_, err := stub.LoadFile(p)
+			Expect(err).To(HaveOccurred())
+			var errs strictyaml.Errors
+			Expect(errors.As(err, &errs)).To(BeTrue(), "a strictyaml.Errors, as for scenarios")
+			Expect(err.Error()).To(HavePrefix(p + ":" + want))
+			Expect(err.Error()).NotTo(ContainSubstring("\n"), "one line, no source excerpt")
 		},
-		Entry("unknown key", "routes:\n  - {path: /a, colour: red}\n", "colour"),
-		Entry("bad delay", "routes:\n  - {path: /a, delay: soon}\n", "delay"),
+		Entry("misspelt key", "routes:\n  - {path: /a, stauts: 201}\n", `2:16: routes[0]: unknown key "stauts" (did you mean "status"?)`),
+		Entry("unknown key", "routes:\n  - {path: /a, colour: red}\n", `2:16: routes[0]: unknown key "colour"`),
+		Entry("bad delay", "routes:\n  - {path: /a, delay: soon}\n", `2:23: routes[0].delay: invalid duration "soon"`),
+		Entry("status out of range", "routes:\n  - {path: /a, status: 999}\n", `2:24: routes[0].status: invalid HTTP status 999: want 100..599`),
+		Entry("json and body", "routes:\n  - {path: /a, json: {a: 1}, body: x}\n", `2:36: routes[0].body: a route has json or body, not both`),
+		Entry("path without slash", "routes:\n  - {path: a}\n", `2:12: routes[0].path: "a" must start with /`),
 	)
+
+	It("is the scenario loader's route decoder: the same error for the same route", func() {
+		p := write("routes:\n  - {method: \"PO ST\", path: /a}\n")
+		_, err := stub.LoadFile(p)
+		_, serr := scenarios.LoadRoutes(p)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(Equal(serr.Error()))
+	})
 })
 
 var _ = DescribeTable("route paths",
