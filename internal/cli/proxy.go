@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/gameday/gameday/harness"
 	"github.com/gameday/gameday/injectors"
+	"github.com/gameday/gameday/internal/strictyaml"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -56,42 +58,129 @@ stops cleanly on Ctrl-C, flushing the journal.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.upstream, "upstream", "", "URL of the server to stand in front of (required)")
-	f.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to listen on (default a free 127.0.0.1 port)")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address to listen on (127.0.0.0/8, ::1 or localhost; port 0 picks a free port)")
 	f.StringVar(&o.faults, "faults", "", "YAML file with a faults: list in scenario syntax (required)")
 	f.Int64Var(&o.seed, "seed", 0, "seed of the probability draws (default random; always printed)")
 	f.StringVar(&o.journal, "journal", "", "file to write the request journal to (JSON lines)")
 	f.StringVar(&o.kind, "kind", "s3", "protocol of injected errors: s3 (S3 XML) or json")
-	f.StringVar(&o.target, "target", "", "apply the faults of this target (and those without one); default: the only target the file names")
+	f.StringVar(&o.target, "target", "", "apply the faults of this target (and those without one); it must be named by a fault; default: the only target the file names")
 	return cmd
 }
 
-// proxyRules loads the faults file and translates it for the proxy's target.
-func proxyRules(path, target string) ([]injectors.Rule, error) {
+// proxyRules loads the faults file and translates it for the proxy's
+// target. It also returns the names of the timer faults (crash or pause
+// without match), which a standalone proxy cannot fire and leaves out.
+func proxyRules(path, target string) ([]injectors.Rule, []string, error) {
 	faults, err := scenarios.LoadFaults(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if target == "" {
-		named := map[string]bool{}
-		for _, f := range faults {
-			if f.Target != "" {
-				named[f.Target] = true
-			}
-		}
-		var names []string
-		for n := range named {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		switch len(names) {
-		case 0:
-		case 1:
-			target = names[0]
-		default:
-			return nil, fmt.Errorf("%s: faults name targets %s; choose one with --target", path, strings.Join(names, ", "))
+	named := map[string]bool{}
+	for _, f := range faults {
+		if f.Target != "" {
+			named[f.Target] = true
 		}
 	}
-	return harness.ProxyRules(faults, target), nil
+	var names []string
+	for n := range named {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	switch {
+	case target != "" && !named[target]:
+		return nil, nil, fmt.Errorf("%s: --target %q: no fault names it (targets named: %s)", path, target, namesOrNone(names))
+	case target != "":
+	case len(names) == 1:
+		target = names[0]
+	case len(names) > 1:
+		return nil, nil, fmt.Errorf("%s: faults name targets %s; choose one with --target", path, strings.Join(names, ", "))
+	}
+	var timers []string
+	for _, f := range faults {
+		if f.IsTimer() && (f.Target == "" || f.Target == target) {
+			timers = append(timers, f.Name)
+		}
+	}
+	return harness.ProxyRules(faults, target), timers, nil
+}
+
+func namesOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkListen accepts only loopback listen addresses: a standalone proxy or
+// stub is a test tool and must not be reachable from other machines.
+func checkListen(cmd, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s: --listen %q: %w", cmd, addr, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%s: --listen %q: port %q must be a number 0..65535 (0 picks a free port)", cmd, addr, port)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	shown := host
+	if shown == "" {
+		shown = "(empty: every interface)"
+	}
+	return fmt.Errorf("%s: --listen %q: host %s is not a loopback address; only 127.0.0.0/8, ::1 and localhost are allowed", cmd, addr, shown)
+}
+
+// fileErrors turns a load error into exit 2. A strictyaml.Errors is printed
+// as is, one FILE:LINE:COL: message line each, as gameday validate does.
+func fileErrors(stderr io.Writer, err error) error {
+	var errs strictyaml.Errors
+	if errors.As(err, &errs) {
+		fmt.Fprintln(stderr, errs.Error())
+		return badInput(nil)
+	}
+	return badInput(err)
+}
+
+// ruleTotals adds up rule counters by rule name across reloads: Arm starts
+// the counters of the new rules afresh.
+type ruleTotals struct {
+	order []string
+	sum   map[string]injectors.RuleCounter
+}
+
+func (t *ruleTotals) add(cs []injectors.RuleCounter) {
+	if t.sum == nil {
+		t.sum = map[string]injectors.RuleCounter{}
+	}
+	for _, c := range cs {
+		cur, ok := t.sum[c.Name]
+		if !ok {
+			t.order = append(t.order, c.Name)
+			cur.Name = c.Name
+		}
+		cur.Matched += c.Matched
+		cur.Injected += c.Injected
+		t.sum[c.Name] = cur
+	}
+}
+
+// with returns the totals plus the current counters, in order of first
+// appearance.
+func (t *ruleTotals) with(current []injectors.RuleCounter) []injectors.RuleCounter {
+	all := &ruleTotals{}
+	for _, n := range t.order {
+		all.add([]injectors.RuleCounter{t.sum[n]})
+	}
+	all.add(current)
+	out := make([]injectors.RuleCounter, 0, len(all.order))
+	for _, n := range all.order {
+		out = append(out, all.sum[n])
+	}
+	return out
 }
 
 func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) error {
@@ -109,12 +198,12 @@ func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) err
 	if kind != injectors.KindS3 && kind != injectors.KindJSON {
 		return badInput(fmt.Errorf("proxy: --kind %q: want s3 or json", o.kind))
 	}
-	if _, _, err := net.SplitHostPort(o.listen); err != nil {
-		return badInput(fmt.Errorf("proxy: --listen %q: %w", o.listen, err))
-	}
-	rules, err := proxyRules(o.faults, o.target)
-	if err != nil {
+	if err := checkListen("proxy", o.listen); err != nil {
 		return badInput(err)
+	}
+	rules, timers, err := proxyRules(o.faults, o.target)
+	if err != nil {
+		return fileErrors(stderr, err)
 	}
 
 	var journal io.Writer
@@ -131,6 +220,12 @@ func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) err
 		target = up.Host
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "gameday proxy: "+format+"\n", args...) }
+	ignored := func(timers []string) {
+		for _, name := range timers {
+			logf("fault %s: a timer fault (crash or pause without match) is ignored: a standalone proxy owns no process to crash or pause", name)
+		}
+	}
+	ignored(timers)
 	noProcess := func(what string) func(context.Context, injectors.Rule) error {
 		return func(_ context.Context, r injectors.Rule) error {
 			logf("fault %s: %s fired; a standalone proxy owns no process, so only the connection is affected", r.Name, what)
@@ -161,11 +256,12 @@ func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "gameday proxy listening on %s -> %s (%d rules, seed %d)\n", p.URL(), up, len(rules), o.seed)
 
+	var totals ruleTotals
 	for {
 		select {
 		case <-stop.Done():
 			err := p.Close()
-			for _, c := range p.Counters() {
+			for _, c := range totals.with(p.Counters()) {
 				logf("fault %s: matched %d, injected %d", c.Name, c.Matched, c.Injected)
 			}
 			if err != nil {
@@ -173,14 +269,19 @@ func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) err
 			}
 			return nil
 		case <-hup:
-			next, err := proxyRules(o.faults, o.target)
-			if err == nil {
-				err = p.Arm(next)
-			}
+			next, timers, err := proxyRules(o.faults, o.target)
 			if err != nil {
-				logf("reload %s failed, keeping the previous %d rules: %v", o.faults, len(p.Counters()), err)
+				logf("reload %s failed, keeping the previous %d rules: %s", o.faults, len(p.Counters()), strings.ReplaceAll(err.Error(), "\n", "; "))
 				continue
 			}
+			// Arm restarts the counters: keep what the old rules counted.
+			prev := p.Counters()
+			if err := p.Arm(next); err != nil {
+				logf("reload %s failed, keeping the previous %d rules: %v", o.faults, len(prev), err)
+				continue
+			}
+			totals.add(prev)
+			ignored(timers)
 			logf("reloaded %s: %d rules", o.faults, len(next))
 		}
 	}

@@ -23,16 +23,22 @@ func newStubCmd() *cobra.Command {
 		Short: "Serve a stub target's canned routes (YAML/JSON `routes:` list in scenario syntax)",
 		Long: `Serve the routes of a stub target. FILE holds a ` + "`routes:`" + ` list in scenario
 syntax (YAML or JSON): method (one or a list), path (` + "`*`" + ` matches anything, ` + "`{param}`" + `
-one segment), status, json or body, headers, delay. The first match wins; an
-unmatched request gets 404 with a JSON error. GET /healthz answers 200.`,
+one segment), status, json or body, headers, delay. It is checked exactly as a
+stub target's routes in a scenario; every problem is printed as one
+FILE:LINE:COL line (exit 2). The first match wins; an unmatched request gets
+404 with a JSON error. GET /healthz answers 200. --listen takes loopback
+addresses only (127.0.0.0/8, ::1, localhost).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if routesFile == "" {
 				return badInput(errors.New("stub: --routes is required"))
 			}
+			if err := checkListen("stub", listen); err != nil {
+				return badInput(err)
+			}
 			routes, err := stub.LoadFile(routesFile)
 			if err != nil {
-				return badInput(err)
+				return fileErrors(cmd.ErrOrStderr(), err)
 			}
 			srv, err := stub.NewServer(routes)
 			if err != nil {
@@ -60,6 +66,6 @@ unmatched request gets 404 with a JSON error. GET /healthz answers 200.`,
 		},
 	}
 	cmd.Flags().StringVar(&routesFile, "routes", "", "routes file (YAML or JSON)")
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "loopback address to listen on (127.0.0.0/8, ::1 or localhost; port 0 picks a free port)")
 	return cmd
 }
