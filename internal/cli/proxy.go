@@ -39,7 +39,13 @@ func newProxyCmd() *cobra.Command {
 (a "faults:" list in scenario syntax; "target" is optional there). It prints
 its listen address and seed, writes one journal line per request to
 --journal, reloads FILE on SIGHUP (an invalid file keeps the old rules) and
-stops cleanly on Ctrl-C, flushing the journal.`,
+stops cleanly on Ctrl-C, flushing the journal and printing each rule's
+matched/injected totals (summed by rule name across reloads).
+
+Timer faults (crash or pause without match) need a process to act on; the
+standalone proxy owns none, so it ignores them and says so. --target must be
+named by a fault of FILE. --listen takes loopback addresses only
+(127.0.0.0/8, ::1, localhost).`,
 		Example: `  gameday proxy --upstream http://127.0.0.1:9000 --faults faults.yaml --journal journal.jsonl
   kill -HUP <pid>    # reload faults.yaml`,
 		Args: cobra.NoArgs,
