@@ -31,8 +31,12 @@ import (
 // The benchmarks compare minio-go GETs against a real MinIO, directly and
 // through a proxy that writes its journal to a file and has a rule armed.
 // Each does a fixed amount of work once (`make bench` runs -benchtime 1x)
-// and reports its figures with b.ReportMetric. Direct and proxied requests
-// alternate, so load from elsewhere on the machine hits both alike.
+// and reports its figures with b.ReportMetric. The paths (direct, the fault
+// proxy, a raw TCP proxy, a plain ReverseProxy) take turns in rotating
+// order with identical clients, so load from elsewhere on the machine hits
+// all alike. GAMEDAY_BENCH_ROUNDS sets the 64 MiB rounds (default 25);
+// GAMEDAY_BENCH_ONLY=proxy|rawtcp|reverseproxy keeps only that path and
+// direct in the 64 MiB one, for profiling a path with perf or -cpuprofile.
 
 // benchEnv is a MinIO, a proxy in front of it and a client for each.
 type benchEnv struct {
