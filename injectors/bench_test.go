@@ -36,7 +36,7 @@ import (
 // order with identical clients, so load from elsewhere on the machine hits
 // all alike. GAMEDAY_BENCH_ROUNDS sets the 64 MiB rounds (default 25);
 // GAMEDAY_BENCH_ONLY=proxy|rawtcp|reverseproxy keeps only that path and
-// direct in the 64 MiB one, for profiling a path with perf or -cpuprofile.
+// direct, for profiling a path with perf or -cpuprofile.
 
 // benchEnv is a MinIO, a proxy in front of it and a client for each.
 type benchEnv struct {
@@ -107,6 +107,22 @@ func newBenchEnv(b *testing.B, rule injectors.Rule) *benchEnv {
 	return env
 }
 
+// path is one way to MinIO: directly or through one of the proxies.
+type path struct {
+	name string
+	c    *minio.Client
+}
+
+// paths returns direct first, then the fault proxy and the yardsticks; with
+// GAMEDAY_BENCH_ONLY set, direct and that one alone (a profiling aid).
+func (e *benchEnv) paths() []path {
+	ps := []path{{"direct", e.direct}, {"proxy", e.proxied}, {"rawtcp", e.raw}, {"reverseproxy", e.reference}}
+	if only := os.Getenv("GAMEDAY_BENCH_ONLY"); only != "" {
+		ps = slices.DeleteFunc(ps, func(p path) bool { return p.name != "direct" && p.name != only })
+	}
+	return ps
+}
+
 // matchNothing is the armed rule of the latency and throughput benchmarks.
 var matchNothing = injectors.Rule{Name: "never", Match: injectors.Match{Path: "/no-such-bucket/*"},
 	Action: injectors.Action{Status: &injectors.Status{Code: 503}}}
@@ -175,10 +191,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func BenchmarkGet1KiB(b *testing.B) {
 	env := newBenchEnv(b, matchNothing)
 	env.put(b, "small.bin", 1024)
-	paths := []struct {
-		name string
-		c    *minio.Client
-	}{{"direct", env.direct}, {"proxy", env.proxied}, {"rawtcp", env.raw}, {"reverseproxy", env.reference}}
+	paths := env.paths()
 	const warm, rounds = 200, 2000
 	for range warm {
 		for _, p := range paths {
@@ -223,19 +236,7 @@ func BenchmarkGet64MiB(b *testing.B) {
 	env := newBenchEnv(b, matchNothing)
 	const size = 64 << 20
 	env.put(b, "big.bin", size)
-	paths := []struct {
-		name string
-		c    *minio.Client
-	}{{"direct", env.direct}, {"proxy", env.proxied}, {"rawtcp", env.raw}, {"reverseproxy", env.reference}}
-	if only := os.Getenv("GAMEDAY_BENCH_ONLY"); only != "" {
-		// Profiling aid: one path alone (direct stays first, for the ratio).
-		paths = slices.DeleteFunc(paths, func(p struct {
-			name string
-			c    *minio.Client
-		}) bool {
-			return p.name != "direct" && p.name != only
-		})
-	}
+	paths := env.paths()
 	for range 2 {
 		for _, p := range paths {
 			get(b, p.c, "big.bin", size)
