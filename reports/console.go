@@ -74,12 +74,6 @@ type Console struct {
 	scenarios map[string]*scenarioLine
 	closed    bool
 	progress  *mpb.Progress // live mode only
-	// refresh asks the live progress to redraw; tick sends to it every
-	// RefreshRate until stopTick closes, and Close once more at the end,
-	// so the last frame is drawn even for a run shorter than RefreshRate.
-	refresh  chan any
-	stopTick chan struct{}
-	tickDone chan struct{}
 }
 
 // scenarioLine is the state of one scenario's line. Its own mutex lets the
@@ -120,30 +114,9 @@ func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
 		}
 	}
 	if opts.Live {
-		c.refresh, c.stopTick, c.tickDone = make(chan any), make(chan struct{}), make(chan struct{})
-		c.progress = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithManualRefresh(c.refresh), mpb.WithWidth(100))
-		go c.tick(opts.RefreshRate)
+		c.progress = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(opts.RefreshRate), mpb.WithWidth(100))
 	}
 	return c
-}
-
-// tick asks for a redraw every d until stopTick closes.
-func (c *Console) tick(d time.Duration) {
-	defer close(c.tickDone)
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case now := <-t.C:
-			select {
-			case c.refresh <- now:
-			case <-c.stopTick:
-				return
-			}
-		case <-c.stopTick:
-			return
-		}
-	}
 }
 
 // line returns the scenario's state, creating it (and its live bar) on first
@@ -321,16 +294,6 @@ func (c *Console) Close() {
 		b.Abort(false)
 	}
 	if p != nil {
-		close(c.stopTick)
-		<-c.tickDone
-		// The last frame. The progress takes it unless it already shut
-		// down on a write error, hence the bound.
-		final := time.NewTimer(time.Second + c.opts.RefreshRate)
-		select {
-		case c.refresh <- time.Now():
-		case <-final.C:
-		}
-		final.Stop()
 		p.Wait()
 	}
 }
