@@ -69,12 +69,24 @@ func verdictIcon(s Scenario) string {
 
 func mdExpectation(e Expectation) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: want %s, got %s", mdCode(e.Name), mdCode(e.Want), mdCode(e.Got))
-	if e.Inconclusive {
-		b.WriteString(" (inconclusive)")
+	seed, msg, full := splitMessage(e)
+	b.WriteString(mdCode(e.Name))
+	if seed != "" {
+		b.WriteString(" (" + seed + ")")
 	}
-	if e.Message != "" {
-		b.WriteString(" — " + mdText(e.Message))
+	if full {
+		b.WriteString(": " + mdText(msg))
+		if e.Inconclusive {
+			b.WriteString(" (inconclusive)")
+		}
+	} else {
+		fmt.Fprintf(&b, ": want %s, got %s", mdCode(e.Want), mdCode(e.Got))
+		if e.Inconclusive {
+			b.WriteString(" (inconclusive)")
+		}
+		if msg != "" {
+			b.WriteString(" — " + mdText(msg))
+		}
 	}
 	if e.Runs > 0 {
 		fmt.Fprintf(&b, " (held %d/%d", e.Held, e.Runs)

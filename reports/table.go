@@ -84,12 +84,24 @@ func failureLines(s Scenario) []string {
 // and with repeats how often it held.
 func expectationLine(e Expectation) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: want %s, got %s", e.Name, e.Want, e.Got)
-	if e.Inconclusive {
-		b.WriteString(" (inconclusive)")
+	seed, msg, full := splitMessage(e)
+	b.WriteString(e.Name)
+	if seed != "" {
+		b.WriteString(" (" + seed + ")")
 	}
-	if e.Message != "" {
-		b.WriteString(" — " + e.Message)
+	if full {
+		b.WriteString(": " + msg)
+		if e.Inconclusive {
+			b.WriteString(" (inconclusive)")
+		}
+	} else {
+		fmt.Fprintf(&b, ": want %s, got %s", e.Want, e.Got)
+		if e.Inconclusive {
+			b.WriteString(" (inconclusive)")
+		}
+		if msg != "" {
+			b.WriteString(" — " + msg)
+		}
 	}
 	if e.Runs > 0 {
 		fmt.Fprintf(&b, " [held %d/%d", e.Held, e.Runs)
@@ -99,6 +111,24 @@ func expectationLine(e Expectation) string {
 		b.WriteString("]")
 	}
 	return b.String()
+}
+
+// splitMessage takes an expectation's message apart for rendering after its
+// name: seed is "seed N" when the message names the run it comes from
+// (--repeat), msg the rest without a restated "NAME: " prefix, and full
+// says that msg restates want and got itself ("want ..., got ..."), so the
+// line shows msg instead of the bare want and got.
+func splitMessage(e Expectation) (seed, msg string, full bool) {
+	msg = e.Message
+	if rest, ok := strings.CutPrefix(msg, "seed "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			if _, err := strconv.ParseInt(n, 10, 64); err == nil {
+				seed, msg = "seed "+n, tail
+			}
+		}
+	}
+	msg, restated := strings.CutPrefix(msg, e.Name+": ")
+	return seed, msg, restated && strings.HasPrefix(msg, "want ")
 }
 
 func joinSeeds(seeds []int64) string {
