@@ -143,7 +143,7 @@ interrupted). Precedence 2, then 3, then 1.`,
 				return infra(errors.New("run interrupted; partial report written"))
 			}
 			if kept.len() > 0 {
-				holdKept(cmd.Context(), stdout, kept)
+				holdKept(ctx, stdout, kept)
 			}
 			switch res.ExitCode() {
 			case ExitInfra:
@@ -218,6 +218,7 @@ func holdKept(ctx context.Context, w io.Writer, kept *keptRuns) {
 	}
 	fmt.Fprintf(w, "\nrunning until Ctrl-C\n")
 	<-ctx.Done()
+	stop() // a second Ctrl-C exits at once
 	fmt.Fprintf(w, "interrupted: tearing down\n")
 	kept.closeAll()
 	fmt.Fprintf(w, "stopped: every kept target, proxy and receiver is gone\n")
