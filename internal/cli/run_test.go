@@ -40,6 +40,8 @@ func TestRunBadInputExits2BeforeAnything(t *testing.T) {
 		{[]string{"run", "--out", out, filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
 		{[]string{"run", "--out", out, "--backend", "nowhere", library}, "--backend"},
 		{[]string{"run", "--out", out, "--parallel", "0", library}, "--parallel"},
+		{[]string{"run", "--out", out, "--repeat", "0", library}, "--repeat"},
+		{[]string{"run", "--out", out, "--repeat", "3", "--seed", "9223372036854775806", library}, "too large for --repeat 3"},
 		{[]string{"run", "--out", out, "--filter", "no-such-scenario", library}, "no scenario matches"},
 		{[]string{"run", "--out", out, library, library}, "also used by"},
 		{[]string{"run"}, "arg"},
