@@ -16,22 +16,22 @@ export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 
 .PHONY: help
 help: ## show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/.-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/.-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## build bin/gameday (static)
 	CGO_ENABLED=0 $(GO) build -ldflags "-s -w -X github.com/gameday/gameday/internal/cli.Version=$(VERSION)" -o $(BIN)/gameday ./cmd/gameday
 
-$(BIN)/minio: ## build the pinned MinIO server binary (AGPL, run as a separate program)
+bin/minio: ## build the pinned MinIO server binary (AGPL, run as a separate program)
 	CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install -ldflags "-s -w" github.com/minio/minio@$(MINIO_VERSION)
 
 .PHONY: minio
-minio: $(BIN)/minio ## build the pinned MinIO binary if missing
+minio: bin/minio ## build the pinned MinIO binary if missing
 
 IMAGE_TAG     ?= dev
 
 .PHONY: images
-images: $(BIN)/minio build ## build the docker images gameday/minio:<pin> and gameday/gameday:dev (FROM scratch)
+images: bin/minio build ## build the docker images gameday/minio:<pin> and gameday/gameday:dev (FROM scratch)
 	@command -v docker >/dev/null || { echo "docker missing: run scripts/docker-setup.sh" >&2; exit 1; }
 	@set -e; ctx=$$(mktemp -d $(BIN)/.images.XXXXXX); trap 'rm -rf "$$ctx"' EXIT; \
 	mkdir -p $$ctx/minio/tmp $$ctx/gameday/tmp; \
@@ -44,7 +44,8 @@ images: $(BIN)/minio build ## build the docker images gameday/minio:<pin> and ga
 	echo "docker build gameday/gameday:$(IMAGE_TAG)"; \
 	out=$$(DOCKER_BUILDKIT=0 docker build -q -f scripts/images/gameday.Dockerfile \
 		--label org.opencontainers.image.version=$(VERSION) --label gameday.image=gameday \
-		-t gameday/gameday:$(IMAGE_TAG) $$ctx/gameday 2>&1) || { echo "$$out" >&2; exit 1; }
+		-t gameday/gameday:$(IMAGE_TAG) $$ctx/gameday 2>&1) || { echo "$$out" >&2; exit 1; }; \
+	docker image prune -f --filter label=gameday.image >/dev/null # the images these tags replaced
 
 .PHONY: vet
 vet: ## go vet
@@ -58,15 +59,15 @@ fmt-check: ## fail if any file is not gofmt-ed
 lint: vet fmt-check ## vet + gofmt check
 
 .PHONY: test
-test: lint $(BIN)/minio build ## vet, gofmt check, race-enabled tests (needs bin/minio; docker specs need a daemon)
+test: lint bin/minio build ## vet, gofmt check, race-enabled tests (needs bin/minio; docker specs need a daemon)
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 .PHONY: bench
-bench: $(BIN)/minio build ## benchmarks reporting ratios against direct baselines
+bench: bin/minio build ## benchmarks reporting ratios against direct baselines
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./... 
 
 .PHONY: run
-run: $(BIN)/minio build ## run the scenario library on the process backend (the quick start)
+run: bin/minio build ## run the scenario library on the process backend (the quick start)
 	$(BIN)/gameday run --backend process scenarios/library
 
 .PHONY: fuzz
