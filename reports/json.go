@@ -20,9 +20,17 @@ func WriteJSON(w io.Writer, r *Result) error {
 }
 
 // ReadJSON decodes a report.json. Unknown fields are errors, and so is a
-// format_version newer than this package writes or missing.
+// format_version newer than this package writes or missing, and so is a
+// structurally invalid report: a null scenario or expectation, a scenario
+// without name or file, an expectation without name, a negative counter, a
+// success_rate outside 0..1, or repeats that do not add up. Those errors
+// name the JSON path, e.g. "scenarios[0]: null".
 func ReadJSON(rd io.Reader) (*Result, error) {
-	dec := json.NewDecoder(rd)
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, fmt.Errorf("read report json: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var r Result
 	if err := dec.Decode(&r); err != nil {
@@ -33,6 +41,9 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 	}
 	if r.FormatVersion < 1 || r.FormatVersion > FormatVersion {
 		return nil, fmt.Errorf("read report json: format_version %d not supported (want 1..%d)", r.FormatVersion, FormatVersion)
+	}
+	if err := validate(data, &r); err != nil {
+		return nil, fmt.Errorf("read report json: %w", err)
 	}
 	return &r, nil
 }

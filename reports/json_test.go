@@ -85,6 +85,31 @@ var _ = Describe("report.json", func() {
 		Expect(buf.String()).To(ContainSubstring(`"scenarios": []`))
 	})
 
+	It("always writes message, as an empty string when a passed expectation has none", func() {
+		r := &reports.Result{Scenarios: []reports.Scenario{{Name: "a", File: "a.yaml",
+			Expectations: []reports.Expectation{{Name: "pages", Passed: true, Want: "0", Got: "0"}}}}}
+		var buf bytes.Buffer
+		Expect(reports.WriteJSON(&buf, r)).To(Succeed())
+		var doc struct {
+			Scenarios []struct {
+				Expectations []map[string]any `json:"expectations"`
+			} `json:"scenarios"`
+		}
+		Expect(json.Unmarshal(buf.Bytes(), &doc)).To(Succeed())
+		Expect(doc.Scenarios[0].Expectations[0]).To(HaveKeyWithValue("message", ""))
+	})
+
+	It("reads back what WriteJSON writes for repeats with every run", func() {
+		agg, err := reports.Aggregate([]reports.Scenario{run(1, true, held("pages")), run(2, false, broke("pages", "1", "paged"))})
+		Expect(err).NotTo(HaveOccurred())
+		in := &reports.Result{Backend: "process", Repeat: 2, Scenarios: []reports.Scenario{agg}}
+		in.Summarize()
+		var buf bytes.Buffer
+		Expect(reports.WriteJSON(&buf, in)).To(Succeed())
+		_, err = reports.ReadJSON(&buf)
+		Expect(err).NotTo(HaveOccurred())
+	})
+
 	It("writes recovery_time_ms as null when nothing recovered", func() {
 		r := sample()
 		r.Scenarios[0].Metrics.RecoveryTimeMS = nil
@@ -103,6 +128,25 @@ var _ = Describe("report.json", func() {
 		Entry("no version", `{"scenarios": []}`, "format_version 0 not supported"),
 		Entry("newer version", `{"format_version": 99}`, "format_version 99 not supported"),
 		Entry("trailing data", `{"format_version": 1} {}`, "trailing data"),
+		Entry("null scenario", `{"format_version":1,"scenarios":[null]}`, "read report json: scenarios[0]: null"),
+		Entry("scenario without name", `{"format_version":1,"scenarios":[{"file":"a.yaml"}]}`, "scenarios[0].name: empty"),
+		Entry("scenario without file", `{"format_version":1,"scenarios":[{"name":"a"}]}`, "scenarios[0].file: empty"),
+		Entry("null expectation", `{"format_version":1,"scenarios":[{"name":"a","file":"a.yaml","expectations":[{"name":"pages"},null]}]}`,
+			"scenarios[0].expectations[1]: null"),
+		Entry("expectation without name", `{"format_version":1,"scenarios":[{"name":"a","file":"a.yaml","expectations":[{"passed":true}]}]}`,
+			"scenarios[0].expectations[0].name: empty"),
+		Entry("held more than runs", `{"format_version":1,"scenarios":[{"name":"a","file":"a.yaml","expectations":[{"name":"pages","held":3,"runs":2}]}]}`,
+			"scenarios[0].expectations[0]: held 3 of runs 2"),
+		Entry("negative counter", `{"format_version":1,"scenarios":[{"name":"a","file":"a.yaml","metrics":{"retries":-1}}]}`,
+			"scenarios[0].metrics.retries: negative (-1)"),
+		Entry("success rate above 1", `{"format_version":1,"scenarios":[{"name":"a","file":"a.yaml","metrics":{"success_rate":1.5}}]}`,
+			"scenarios[0].metrics.success_rate: 1.5, want 0..1"),
+		Entry("repeats without runs", `{"format_version":1,"scenarios":[{"name":"a","file":"a.yaml","repeats":{"runs":0,"seeds":[]}}]}`,
+			"scenarios[0].repeats.runs: 0, want at least 1"),
+		Entry("repeats seeds short", `{"format_version":1,"scenarios":[{"name":"a","file":"a.yaml","repeats":{"runs":2,"seeds":[1]}}]}`,
+			"scenarios[0].repeats.seeds: 1 seeds for 2 runs"),
+		Entry("null run in repeats", `{"format_version":1,"scenarios":[{"name":"a","file":"a.yaml","repeats":{"runs":1,"seeds":[1],"each":[null]}}]}`,
+			"scenarios[0].repeats.each[0]: null"),
 	)
 
 	It("names the file in ReadFile errors", func() {

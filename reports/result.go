@@ -87,7 +87,9 @@ type Expectation struct {
 	Want string `json:"want"`
 	Got  string `json:"got"`
 	// Message explains a failure (or an inconclusive result) in a sentence.
-	Message string `json:"message,omitempty"`
+	// It is always written, as "" when the judge had nothing to say (the
+	// judges of harness/expect leave it empty for most passes).
+	Message string `json:"message"`
 	// Inconclusive marks a failure for lack of data (e.g. too few retries to
 	// judge backoff).
 	Inconclusive bool `json:"inconclusive,omitempty"`

@@ -86,6 +86,10 @@ func TestReportBadInputIsExit2NamingTheFile(t *testing.T) {
 	if err := os.WriteFile(broken, []byte(`{"format_version": 1, "scenarios": [`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	nullScenario := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(nullScenario, []byte(`{"format_version":1,"scenarios":[null]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	future := filepath.Join(dir, "future.json")
 	if err := os.WriteFile(future, []byte(`{"format_version": 9}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -97,6 +101,7 @@ func TestReportBadInputIsExit2NamingTheFile(t *testing.T) {
 	}{
 		{"missing file", []string{"report", filepath.Join(dir, "nope.json")}, "gameday: report: read " + filepath.Join(dir, "nope.json") + ": no such file or directory\n"},
 		{"broken json", []string{"report", broken}, "gameday: report: " + broken + ": read report json: unexpected EOF\n"},
+		{"null scenario", []string{"report", nullScenario, "--format", "text"}, "gameday: report: " + nullScenario + ": read report json: scenarios[0]: null\n"},
 		{"future version", []string{"report", future}, "gameday: report: " + future + ": read report json: format_version 9 not supported (want 1..1)\n"},
 		{"unknown format", []string{"report", fixtureReport, "--format", "html"}, "gameday: report: unknown --format \"html\" (want md, junit, json or text)\n"},
 		{"no argument", []string{"report"}, "gameday: accepts 1 arg(s), received 0\n"},
