@@ -7,12 +7,23 @@ import (
 
 // Aggregate folds the runs of one scenario under --repeat N (one Scenario per
 // seed, in seed order) into one Scenario with Repeats set and, per
-// expectation, Held of Runs. The aggregate passes when every run passed. Its
-// Seed and Replay are those of the first failed run (else the first run), so
-// the replay command reproduces a failure. Metrics: counters are summed,
-// Attempts and RecoveryTimeMS take the worst run, SuccessRate the mean.
+// expectation, Held of Runs. The aggregate passes when every run passed.
+//
+// Every number of the aggregate is per run, never a sum over the runs, so a
+// repeated scenario reads like a single run of it:
+//   - requests, faults_injected, attempts, retries, pages, alerts (per
+//     severity), duplicate_artifacts, recovery_time_ms and duration_ms are the
+//     worst case: the largest value of any run (recovery_time_ms is null only
+//     when no run recovered);
+//   - success_rate is the mean of the runs' success rates;
+//   - seed (and replay) is the first failed seed, preferring a run that failed
+//     a judged expectation over one that hit an infrastructure error, so the
+//     replay command reproduces a failure; else the first seed.
+//
 // Expectations are matched by name; one missing from a run (e.g. after an
-// infrastructure error) counts as not held in that run.
+// infrastructure error) counts as not held in that run. Each expectation's
+// got and message come from the first run it failed in, else from the first
+// run.
 func Aggregate(runs []Scenario) (Scenario, error) {
 	if len(runs) == 0 {
 		return Scenario{}, errors.New("aggregate repeats: no runs")
@@ -29,7 +40,7 @@ func Aggregate(runs []Scenario) (Scenario, error) {
 
 	// Expectation order: first appearance across runs.
 	index := map[string]int{}
-	var failedRun *Scenario
+	var failedRun, judgedRun *Scenario
 	var rateSum float64
 	for i := range runs {
 		r := &runs[i]
@@ -43,12 +54,15 @@ func Aggregate(runs []Scenario) (Scenario, error) {
 			if failedRun == nil {
 				failedRun = r
 			}
+			if judgedRun == nil && r.Error == "" {
+				judgedRun = r
+			}
 		}
 		if r.Error != "" && out.Error == "" {
 			out.Error = fmt.Sprintf("seed %d: %s", r.Seed, r.Error)
 		}
-		out.DurationMS += r.DurationMS
-		addMetrics(&out.Metrics, r.Metrics)
+		out.DurationMS = max(out.DurationMS, r.DurationMS)
+		worstMetrics(&out.Metrics, r.Metrics)
 		rateSum += r.Metrics.SuccessRate
 		for _, e := range r.Expectations {
 			if _, seen := index[e.Name]; !seen {
@@ -86,7 +100,10 @@ func Aggregate(runs []Scenario) (Scenario, error) {
 	}
 
 	pick := first
-	if failedRun != nil {
+	switch {
+	case judgedRun != nil:
+		pick = *judgedRun
+	case failedRun != nil:
 		pick = *failedRun
 	}
 	out.Seed, out.Replay = pick.Seed, pick.Replay
@@ -103,18 +120,20 @@ func find(es []Expectation, name string) (Expectation, bool) {
 	return Expectation{}, false
 }
 
-func addMetrics(sum *Metrics, m Metrics) {
-	sum.Requests += m.Requests
-	sum.FaultsInjected += m.FaultsInjected
-	sum.Attempts = max(sum.Attempts, m.Attempts)
-	sum.Retries += m.Retries
-	sum.Pages += m.Pages
+// worstMetrics folds m into w, keeping the largest value of every counter
+// and of the recovery time. SuccessRate is left to the caller (a mean).
+func worstMetrics(w *Metrics, m Metrics) {
+	w.Requests = max(w.Requests, m.Requests)
+	w.FaultsInjected = max(w.FaultsInjected, m.FaultsInjected)
+	w.Attempts = max(w.Attempts, m.Attempts)
+	w.Retries = max(w.Retries, m.Retries)
+	w.Pages = max(w.Pages, m.Pages)
 	for sev, n := range m.Alerts {
-		sum.Alerts[sev] += n
+		w.Alerts[sev] = max(w.Alerts[sev], n)
 	}
-	sum.DuplicateArtifacts += m.DuplicateArtifacts
-	if m.RecoveryTimeMS != nil && (sum.RecoveryTimeMS == nil || *m.RecoveryTimeMS > *sum.RecoveryTimeMS) {
+	w.DuplicateArtifacts = max(w.DuplicateArtifacts, m.DuplicateArtifacts)
+	if m.RecoveryTimeMS != nil && (w.RecoveryTimeMS == nil || *m.RecoveryTimeMS > *w.RecoveryTimeMS) {
 		v := *m.RecoveryTimeMS
-		sum.RecoveryTimeMS = &v
+		w.RecoveryTimeMS = &v
 	}
 }

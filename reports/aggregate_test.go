@@ -42,15 +42,42 @@ var _ = Describe("Aggregate", func() {
 			{Name: "pages", Passed: true, Want: "0", Got: "0", Held: 3, Runs: 3},
 			{Name: "artifacts", Passed: false, Want: "0", Got: "1", Message: "seed 2: second model", Held: 1, Runs: 3, FailedSeeds: []int64{2, 3}},
 		}))
-		Expect(agg.Metrics.Requests).To(Equal(30))
+		Expect(agg.Metrics.Requests).To(Equal(10), "per run, not summed")
 		Expect(agg.Metrics.Attempts).To(Equal(3))
 		Expect(*agg.Metrics.RecoveryTimeMS).To(Equal(int64(300)))
-		Expect(agg.Metrics.Alerts).To(Equal(map[string]int{"info": 3}))
-		Expect(agg.DurationMS).To(Equal(int64(300)))
+		Expect(agg.Metrics.Alerts).To(Equal(map[string]int{"info": 1}))
+		Expect(agg.DurationMS).To(Equal(int64(100)))
 
 		r := &reports.Result{Scenarios: []reports.Scenario{agg}}
 		r.Summarize()
 		Expect(r.Summary.Flaky).To(Equal(1))
+	})
+
+	It("takes the worst run of every counter, recovery time and duration, and the mean success rate", func() {
+		a, b, c := run(1, true), run(2, true), run(3, true)
+		a.Metrics = reports.Metrics{Requests: 12, FaultsInjected: 1, Attempts: 2, Retries: 5, Pages: 0,
+			Alerts: map[string]int{"info": 2}, DuplicateArtifacts: 0, RecoveryTimeMS: nil, SuccessRate: 1}
+		a.DurationMS = 900
+		b.Metrics = reports.Metrics{Requests: 30, FaultsInjected: 4, Attempts: 5, Retries: 1, Pages: 2,
+			Alerts: map[string]int{"page": 2, "info": 1}, DuplicateArtifacts: 1, RecoveryTimeMS: ms(700), SuccessRate: 0.5}
+		b.DurationMS = 300
+		c.Metrics = reports.Metrics{Requests: 8, FaultsInjected: 2, Attempts: 3, Retries: 2, Pages: 1,
+			Alerts: map[string]int{"warning": 1}, DuplicateArtifacts: 3, RecoveryTimeMS: ms(200), SuccessRate: 0}
+		c.DurationMS = 500
+		agg, err := reports.Aggregate([]reports.Scenario{a, b, c})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(agg.Metrics).To(Equal(reports.Metrics{Requests: 30, FaultsInjected: 4, Attempts: 5, Retries: 5, Pages: 2,
+			Alerts: map[string]int{"info": 2, "page": 2, "warning": 1}, DuplicateArtifacts: 3, RecoveryTimeMS: ms(700), SuccessRate: 0.5}))
+		Expect(agg.DurationMS).To(Equal(int64(900)))
+		Expect(agg.Seed).To(Equal(int64(1)), "nothing failed: the first seed")
+	})
+
+	It("leaves recovery time null only when no run recovered", func() {
+		a, b := run(1, true), run(2, true)
+		a.Metrics.RecoveryTimeMS, b.Metrics.RecoveryTimeMS = nil, nil
+		agg, err := reports.Aggregate([]reports.Scenario{a, b})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(agg.Metrics.RecoveryTimeMS).To(BeNil())
 	})
 
 	It("passes only when every run passed", func() {

@@ -45,15 +45,32 @@ var _ = Describe("golden files from testdata/report.json", func() {
 		Entry("console table", "table.golden.txt", reports.WriteText),
 	)
 
-	It("ends summary.md with the replay command of every failed scenario", func() {
+	It("ends summary.md with the replay command of every scenario that failed a judged expectation", func() {
 		var buf bytes.Buffer
 		Expect(reports.WriteMarkdown(&buf, fixture())).To(Succeed())
 		Expect(buf.String()).To(HaveSuffix("```sh\n" +
 			"gameday run --seed 7 scenarios/library/auth-401-fail-fast.yaml\n" +
 			"gameday run --seed 1001 'scenarios/library/worker dies after upload.yaml'\n" +
-			"gameday run --seed 99 scenarios/library/storage-crash-restart.yaml\n" +
 			"```\n"))
 	})
+
+	DescribeTable("gives an infrastructure error its fix and no replay",
+		func(write func(io.Writer, *reports.Result) error) {
+			r := &reports.Result{Backend: "process", Scenarios: []reports.Scenario{{
+				Name: "storage-503", File: "storage-503.yaml", Seed: 101,
+				Error: "start target storage: binary missing: minio binary $GAMEDAY_MINIO_BIN=/nonexistent does not exist; run `make bin/minio`",
+			}}}
+			r.Summarize()
+			var buf bytes.Buffer
+			Expect(write(&buf, r)).To(Succeed())
+			Expect(buf.String()).To(ContainSubstring("fix"))
+			Expect(buf.String()).To(ContainSubstring("make bin/minio"))
+			Expect(buf.String()).NotTo(ContainSubstring("gameday run --seed"))
+			Expect(buf.String()).NotTo(MatchRegexp("(?i)replay"))
+		},
+		Entry("console table", reports.WriteText),
+		Entry("summary.md", reports.WriteMarkdown),
+	)
 
 	It("gives every failed expectation its message with want and got in summary.md", func() {
 		var buf bytes.Buffer

@@ -196,4 +196,26 @@ var _ = Describe("Summarize and replay", func() {
 			To(Equal(`gameday run --seed -1 'my dir/it'\''s.yaml'`))
 		Expect(reports.Scenario{Seed: 5, File: "a.yaml", Replay: "custom"}.ReplayCommand()).To(Equal("custom"))
 	})
+
+	It("replays judged failures only; an infrastructure error gets a fix instead", func() {
+		Expect(reports.Scenario{Name: "a", File: "a.yaml"}.Replayable()).To(BeTrue())
+		Expect(reports.Scenario{Name: "a", File: "a.yaml"}.Fix()).To(BeEmpty())
+		infra := reports.Scenario{Name: "a", File: "a.yaml", Seed: 3,
+			Error: "start target storage: binary missing: minio binary /x does not exist; run `make bin/minio`"}
+		Expect(infra.Replayable()).To(BeFalse())
+		Expect(infra.Fix()).To(Equal("run `make bin/minio`"))
+		infra.Error = "start target storage: minio exited with status 1 before it was ready"
+		Expect(infra.Fix()).To(HavePrefix("check the target logs in the run's output folder under a/"))
+		infra.Error = "interrupted before the scenario finished"
+		Expect(infra.Fix()).To(Equal("run it again: gameday run --seed 3 a.yaml"))
+
+		judged := run(1, false, broke("pages", "1", "paged"))
+		errored := run(2, false)
+		errored.Error = "start target storage: exit 1"
+		agg, err := reports.Aggregate([]reports.Scenario{errored, judged})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(agg.Error).NotTo(BeEmpty())
+		Expect(agg.Replayable()).To(BeTrue(), "seed 1 failed a judged expectation")
+		Expect(agg.Seed).To(Equal(int64(1)), "the replay points at the judged failure, not the infrastructure error")
+	})
 })

@@ -107,7 +107,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			suite.Cases = append(suite.Cases, junitCase{
 				Name: InfrastructureCase, Classname: s.Name, Time: "0",
 				Error: &junitProblem{Message: s.Error, Type: "infrastructure",
-					Text: xmlSafe(s.Error + "\nreplay: " + s.ReplayCommand())},
+					Text: xmlSafe(s.Error + "\nfix: " + s.Fix())},
 			})
 			suite.Errors++
 		}

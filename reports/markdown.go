@@ -9,8 +9,9 @@ import (
 
 // WriteMarkdown writes summary.md: a headline, a table of scenarios with
 // their verdicts and main metrics, each failed scenario's failed expectations
-// and replay command, and it ends with the replay commands of all failed
-// scenarios.
+// and replay command (an infrastructure error gets the error and its fix
+// instead), and it ends with the replay commands of all scenarios that failed
+// a judged expectation.
 func WriteMarkdown(w io.Writer, r *Result) error {
 	ew := &errWriter{w: w}
 	mark := "✅"
@@ -36,19 +37,24 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 			ew.printf("\n#### %s (seed %d)\n\n", mdText(s.Name), s.Seed)
 			if s.Error != "" {
 				ew.printf("- **infrastructure error**: %s\n", mdText(s.Error))
+				ew.printf("- **fix**: %s\n", mdText(s.Fix()))
 			}
 			for _, e := range s.Expectations {
 				if !e.Passed {
 					ew.printf("- %s\n", mdExpectation(e))
 				}
 			}
-			ew.printf("\nReplay: %s\n", mdCode(s.ReplayCommand()))
+			if s.Replayable() {
+				ew.printf("\nReplay: %s\n", mdCode(s.ReplayCommand()))
+			}
 		}
-		ew.printf("\n### Replay\n\n```sh\n")
-		for _, s := range failed {
-			ew.printf("%s\n", s.ReplayCommand())
+		if rs := replayable(failed); len(rs) > 0 {
+			ew.printf("\n### Replay\n\n```sh\n")
+			for _, s := range rs {
+				ew.printf("%s\n", s.ReplayCommand())
+			}
+			ew.printf("```\n")
 		}
-		ew.printf("```\n")
 	}
 	if ew.err != nil {
 		return fmt.Errorf("write summary markdown: %w", ew.err)

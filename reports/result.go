@@ -50,7 +50,8 @@ type Scenario struct {
 	// File is the scenario file as given on the command line.
 	File string `json:"file"`
 	// Seed is the seed the scenario ran with; with repeats, the first seed
-	// that failed, else the first seed.
+	// that failed (a judged failure before an infrastructure error), else
+	// the first seed. See Aggregate.
 	Seed       int64 `json:"seed"`
 	Passed     bool  `json:"passed"`
 	DurationMS int64 `json:"duration_ms"`
@@ -61,7 +62,9 @@ type Scenario struct {
 	// started or died unasked. A scenario with an Error has not passed.
 	Error string `json:"error,omitempty"`
 	// Replay is the command that replays this scenario with its seed. When
-	// empty, ReplayCommand derives it from Seed and File.
+	// empty, ReplayCommand derives it from Seed and File. The writers show it
+	// only for a judged failure (see Replayable); an infrastructure error
+	// gets its Fix instead.
 	Replay string `json:"replay,omitempty"`
 	// Repeats is set when the scenario ran more than once (--repeat N).
 	Repeats *Repeats `json:"repeats,omitempty"`
@@ -213,4 +216,62 @@ func (s Scenario) Verdict() string {
 // String renders an expectation as "name: want W, got G".
 func (e Expectation) String() string {
 	return fmt.Sprintf("%s: want %s, got %s", e.Name, e.Want, e.Got)
+}
+
+// Replayable says whether a replay command makes sense for the scenario: it
+// failed on a judged expectation rather than on an infrastructure error
+// alone. With repeats it is replayable when some run failed on a judged
+// expectation without an infrastructure error (Aggregate then points Seed at
+// that run). A scenario that passed is replayable too; the renderers list
+// replays for failed scenarios only.
+func (s Scenario) Replayable() bool {
+	if s.Error == "" {
+		return true
+	}
+	if s.Repeats == nil {
+		return false
+	}
+	for _, r := range s.Repeats.Each {
+		if !r.Passed && r.Error == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// fixVerbs start the hint an infrastructure error ends with, after "; ":
+// "...does not exist; run `make bin/minio`".
+var fixVerbs = []string{"run ", "set ", "use ", "install ", "start ", "stop ", "free ", "check ", "remove ", "see "}
+
+// Fix returns what to do about the scenario's infrastructure error: the hint
+// the error ends with ("; run `make bin/minio`") when it has one, else a
+// general one. It is "" when the scenario has no Error.
+func (s Scenario) Fix() string {
+	if s.Error == "" {
+		return ""
+	}
+	if i := strings.LastIndex(s.Error, "; "); i >= 0 {
+		tail := s.Error[i+2:]
+		for _, v := range fixVerbs {
+			if strings.HasPrefix(tail, v) {
+				return tail
+			}
+		}
+	}
+	if strings.Contains(s.Error, "interrupted") {
+		return "run it again: " + ReplayCommand(s.Seed, s.File)
+	}
+	return "check the target logs in the run's output folder under " + s.Name + "/, fix the environment " +
+		"(`gameday clean` removes what killed runs left behind), then run the scenario again"
+}
+
+// replayable returns the failed scenarios a replay command makes sense for.
+func replayable(failed []Scenario) []Scenario {
+	var out []Scenario
+	for _, s := range failed {
+		if s.Replayable() {
+			out = append(out, s)
+		}
+	}
+	return out
 }

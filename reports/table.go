@@ -70,7 +70,7 @@ func headline(r *Result) string {
 func failureLines(s Scenario) []string {
 	var out []string
 	if s.Error != "" {
-		out = append(out, "error: "+s.Error)
+		out = append(out, "error: "+s.Error, "fix: "+s.Fix())
 	}
 	for _, e := range s.Expectations {
 		if !e.Passed {
@@ -140,8 +140,10 @@ func joinSeeds(seeds []int64) string {
 }
 
 // WriteText writes the plain-text report the console ends with: the failed
-// expectations, the table of scenarios, the headline, and the replay commands
-// of failed scenarios. It writes no escape codes.
+// expectations (and, for an infrastructure error, the error and its fix),
+// the table of scenarios, the headline, and the replay commands of scenarios
+// that failed a judged expectation; an infrastructure error gets no replay.
+// It writes no escape codes.
 func WriteText(w io.Writer, r *Result) error {
 	ew := &errWriter{w: w}
 	if failed := r.Failed(); len(failed) > 0 {
@@ -163,7 +165,7 @@ func WriteText(w io.Writer, r *Result) error {
 		return fmt.Errorf("write table: %w", err)
 	}
 	ew.printf("\n%s\n", headline(r))
-	if failed := r.Failed(); len(failed) > 0 {
+	if failed := replayable(r.Failed()); len(failed) > 0 {
 		ew.printf("\nReplay:\n")
 		for _, s := range failed {
 			ew.printf("  %s\n", s.ReplayCommand())
