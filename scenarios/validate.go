@@ -381,12 +381,27 @@ func (v *validator) faultTarget(p string, f *Fault) {
 	}
 }
 
+// targetNames lists the targets a fault may name: the scenario's targets and
+// the workload, each once (a target wrongly named "workload" is reported on
+// its own and not listed twice).
 func (v *validator) targetNames() string {
 	names := make([]string, 0, len(v.sc.Targets)+1)
 	for _, t := range v.sc.Targets {
 		names = append(names, t.Name)
 	}
 	return list(append(names, WorkloadTarget))
+}
+
+// expectTargetNames lists the targets an expectation may name: the
+// scenario's targets without the workload, each once.
+func (v *validator) expectTargetNames() string {
+	names := make([]string, 0, len(v.sc.Targets))
+	for _, t := range v.sc.Targets {
+		if t.Name != WorkloadTarget {
+			names = append(names, t.Name)
+		}
+	}
+	return list(names)
 }
 
 func (v *validator) action(p string, f *Fault) {
@@ -595,7 +610,7 @@ func (v *validator) expectTarget(p, name string) {
 		return
 	}
 	if v.sc.Target(name) == nil {
-		v.errorf(p+".target", "unknown target %q (targets: %s)", name, strings.TrimSuffix(v.targetNames(), ", "+WorkloadTarget))
+		v.errorf(p+".target", "unknown target %q (targets: %s)", name, v.expectTargetNames())
 	}
 }
 
@@ -640,11 +655,20 @@ func (v *validator) withinTimeout(p string, c *Cmp) {
 	}
 }
 
+// list joins names for a message, in order, each name once: a list the
+// scenario itself repeats (buckets: [a, a]) is reported on its own and not
+// echoed twice in every other message.
 func list(names []string) string {
-	if len(names) == 0 {
+	var uniq []string
+	for _, n := range names {
+		if !slices.Contains(uniq, n) {
+			uniq = append(uniq, n)
+		}
+	}
+	if len(uniq) == 0 {
 		return "none"
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(uniq, ", ")
 }
 
 func sortedKeys[V any](m map[string]V) []string {
