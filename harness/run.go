@@ -148,7 +148,7 @@ schedule:
 				out := s.execute(ctx)
 				results[i][k] = &out
 				if r.console != nil {
-					r.console.Done(label, out.Passed)
+					r.console.DoneResult(label, out)
 				}
 			}()
 		}

@@ -79,14 +79,14 @@ type Console struct {
 // scenarioLine is the state of one scenario's line. Its own mutex lets the
 // live renderer read it without taking the Console's.
 type scenarioLine struct {
-	mu     sync.Mutex
-	start  time.Time
-	end    time.Time // zero while running
-	phase  string
-	faults int
-	done   bool
-	passed bool
-	bar    *mpb.Bar
+	mu      sync.Mutex
+	start   time.Time
+	end     time.Time // zero while running
+	phase   string
+	faults  int
+	done    bool
+	verdict string // PASS, FAIL or ERROR once done
+	bar     *mpb.Bar
 }
 
 // NewConsole returns a Console writing to w.
@@ -136,7 +136,7 @@ func (c *Console) line(scenario string) *scenarioLine {
 			mpb.BarFillerClearOnAbort(),
 			mpb.PrependDecorators(
 				// Meta colours after the width is measured, so columns align.
-				decor.Meta(decor.Any(func(decor.Statistics) string { return status(st) }, decor.WC{W: 4, C: decor.DindentRight | decor.DextraSpace}), c.colorVerdict),
+				decor.Meta(decor.Any(func(decor.Statistics) string { return status(st) }, decor.WC{W: 5, C: decor.DindentRight | decor.DextraSpace}), c.colorVerdict),
 				decor.Name(scenario, decor.WC{C: decor.DSyncSpaceR}),
 				decor.Meta(decor.Any(func(decor.Statistics) string { return phaseText(st) }, decor.WC{C: decor.DSyncSpaceR}), func(s string) string { return c.phase.Sprint(s) }),
 			),
@@ -151,14 +151,10 @@ func (c *Console) line(scenario string) *scenarioLine {
 func status(st *scenarioLine) string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	switch {
-	case !st.done:
+	if !st.done {
 		return ""
-	case st.passed:
-		return "PASS"
-	default:
-		return "FAIL"
 	}
+	return st.verdict
 }
 
 func phaseText(st *scenarioLine) string {
@@ -175,7 +171,7 @@ func (c *Console) colorVerdict(s string) string {
 	switch strings.TrimSpace(s) {
 	case "PASS":
 		return c.pass.Sprint(s)
-	case "FAIL":
+	case "FAIL", "ERROR":
 		return c.fail.Sprint(s)
 	default:
 		return s
@@ -223,8 +219,29 @@ func (c *Console) Faults(scenario string, n int) {
 	st.mu.Unlock()
 }
 
-// Done records the scenario's verdict and stops its clock.
+// Done records the scenario's verdict, PASS or FAIL, and stops its clock.
 func (c *Console) Done(scenario string, passed bool) {
+	verdict := "PASS"
+	if !passed {
+		verdict = "FAIL"
+	}
+	c.done(scenario, verdict)
+}
+
+// DoneResult records the verdict of a finished run, res: PASS, FAIL, or
+// ERROR for an infrastructure error, and stops its clock.
+func (c *Console) DoneResult(scenario string, res Scenario) {
+	verdict := "PASS"
+	switch {
+	case res.Error != "":
+		verdict = "ERROR"
+	case !res.Passed:
+		verdict = "FAIL"
+	}
+	c.done(scenario, verdict)
+}
+
+func (c *Console) done(scenario, verdict string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.line(scenario)
@@ -233,18 +250,14 @@ func (c *Console) Done(scenario string, passed bool) {
 		st.mu.Unlock()
 		return
 	}
-	st.done, st.passed, st.end = true, passed, c.opts.Now()
+	st.done, st.verdict, st.end = true, verdict, c.opts.Now()
 	faults, elapsed, bar := st.faults, st.end.Sub(st.start), st.bar
 	st.mu.Unlock()
 	if bar != nil && !c.closed {
 		bar.SetTotal(-1, true)
 		return
 	}
-	verdict := c.colorVerdict("PASS")
-	if !passed {
-		verdict = c.colorVerdict("FAIL")
-	}
-	c.plainf("%s: %s (faults %d, %s)\n", scenario, verdict, faults, formatElapsed(elapsed))
+	c.plainf("%s: %s (faults %d, %s)\n", scenario, c.colorVerdict(verdict), faults, formatElapsed(elapsed))
 }
 
 // Printf writes a message line (e.g. the seed of a run) above the live

@@ -37,6 +37,25 @@ func env(vars map[string]string) func(string) string {
 var escape = regexp.MustCompile("\x1b")
 
 var _ = Describe("Console", func() {
+	It("says ERROR, not FAIL, for a run that hit an infrastructure error, and prints no replay for it", func() {
+		var buf bytes.Buffer
+		clock := &fakeClock{t: time.Unix(0, 0), step: 500 * time.Millisecond}
+		c := reports.NewConsole(&buf, reports.ConsoleOptions{Now: clock.Now})
+		res := reports.Scenario{Name: "storage-503", File: "storage-503.yaml", Seed: 101,
+			Error: "start target storage: binary missing: minio binary /nonexistent does not exist; run `make bin/minio`"}
+		c.Phase("storage-503", "boot")
+		c.DoneResult("storage-503", res)
+		c.Phase("judged", "boot")
+		c.DoneResult("judged", reports.Scenario{Name: "judged", File: "judged.yaml", Seed: 7})
+		Expect(c.Table(&reports.Result{Scenarios: []reports.Scenario{res}})).To(Succeed())
+		out := buf.String()
+		Expect(out).To(MatchRegexp(`(?m)^storage-503: ERROR \(faults 0, [^)]+\)$`))
+		Expect(out).To(MatchRegexp(`(?m)^judged: FAIL \(faults 0, [^)]+\)$`))
+		Expect(out).To(ContainSubstring("    - fix: run `make bin/minio`\n"))
+		Expect(out).NotTo(ContainSubstring("Replay"))
+		Expect(out).NotTo(ContainSubstring("--seed"))
+	})
+
 	It("prints plain lines without escape codes when not live", func() {
 		var buf bytes.Buffer
 		clock := &fakeClock{t: time.Unix(0, 0), step: 500 * time.Millisecond}
