@@ -3,7 +3,6 @@ package expect
 import (
 	"fmt"
 	"math"
-	"sort"
 )
 
 // Backoff statistics.
@@ -15,60 +14,72 @@ import (
 // that follow an answer carrying Retry-After are left out: their wait is the
 // server's, not the backoff's. Waits are grouped per operation, in order.
 //
-// Noise: every observed wait w is taken to be the client's intended wait
-// plus scheduling noise of at most tol(w) = Noise + NoiseRel·w (by default
-// 4 ms + 1.5%).
+// Noise. A sleep never ends early, so scheduling noise is one-sided: an
+// observed wait is w = s + e, where s is the client's intended wait and e is
+// at least -lo(w), lo(w) = Noise + NoiseRel·w (by default 4 ms + 1.5%, which
+// also covers clock granularity and a few ms of timestamp skew either way).
+// Upwards e is heavy-tailed on a loaded machine: mostly a few ms, sometimes
+// tens, now and then 50-120 ms or more. The statistics never treat one late
+// wait as evidence of anything.
 //
 // Jitter. A deterministic schedule — a fixed sleep, or exponential backoff
-// without jitter, capped or not — makes every operation's waits a sequence
-// b, b·m, b·m², …, then possibly one step to the cap c, then c, c, …. So the
-// ratios of consecutive waits of an operation are m, m, …, one ratio in
-// [1, m] (the step to the cap), then 1, 1, …, with the same m for every
-// operation (m = 1 for a fixed sleep). The statistic asks whether such an m
-// exists once each ratio is widened by the noise bounds of its two waits
-// (interval arithmetic on log ratios): the hypothesis "deterministic" is
-// feasible or it is not. Jittered waits (full: U(0, v); equal: v/2 + U(0,
-// v/2); decorrelated: U(base, 3·prev)) give ratios spread so widely that no
-// single m explains them. A deterministic schedule also gives every operation
-// the same wait at the same retry index, so waits of different operations at
-// one index that differ beyond noise prove jitter (with three operations or
-// more, one late value among agreeing others, by no more than Spike = 30 ms,
-// is forgiven once as a scheduling spike). When three in four
-// waits (and at least MinFixedWaits, 5) lie within the noise of their median,
-// the schedule is a fixed delay (this also catches immediate retries, and
-// forgives a rare spike).
+// without jitter, capped or not — gives every operation the same intended
+// waits s_i = min(c, b·m^i) at retry index i (m = 1 or c = b: a fixed
+// sleep; b = 0: immediate retries). Under one-sided noise every observed wait
+// at index i is then at least s_i - lo, and the lowest wait at each index
+// (the lower envelope U_i = min over operations of w + lo(w)) sits close to
+// s_i. Jitter (full: U(0, v); equal: v/2 + U(0, v/2); decorrelated: U(base,
+// 3·prev)) puts many waits far ABOVE the highest deterministic schedule
+// that fits under the envelope, which one-sided noise does not do in bulk.
 //
-//   - Infeasible: jitter holds (the waits cannot come from a deterministic
-//     schedule).
-//   - Feasible with at least MinRatios (8) informative comparisons — ratios
-//     of consecutive waits both above 3·Noise, plus same-index comparisons
-//     across operations: jitter fails.
-//   - Feasible with fewer: inconclusive (fails, naming how many are needed).
+// The judge fits that schedule from below: for every candidate m (1, every
+// m implied by two envelope values, a ×1.05 grid up to ×3.9) and every cap
+// position k it takes the highest s with s_i ≤ U_i for every index — so no
+// wait is below its s_i by more than lo — and scores the excess of each wait
+// over it, r = w - s_i - lo(s_i), with the surprise -ln S(r) of a
+// deliberately heavy one-sided noise tail S: S(8 ms) = 0.3, S(40 ms) = 0.1,
+// S(120 ms) = 0.02, S(≥ 300 ms) = 0.002 (log-linear between), so that one
+// wait can add at most ln 500 ≈ 6.2. The lowest score over all schedules,
+// per wait (score/n, n the waits), is the statistic:
+//
+//   - n < MinWaits (6): inconclusive (fails, naming how many are needed).
+//   - score/n ≥ JitterScore (2.0): jitter holds — no deterministic schedule
+//     leaves the waits that little above it.
+//   - score/n ≤ DeterministicScore (1.2): jitter fails — a deterministic
+//     schedule explains the waits within one-sided noise.
+//   - between: inconclusive (the noise is as large as the jitter would be).
 //
 // Growing. Each operation's waits are split into an earlier and a later half
 // (the middle one of an odd count left out); the halves are summed over all
 // operations. Growing holds when the later sum is at least GrowingMinRatio
-// (1.25) times the earlier one and exceeds it by more than the noise bounds
-// of the waits involved. A fixed sleep gives a ratio of 1 and fails;
-// exponential backoff gives ≈ m^(k/2) and passes, with or without full or
-// equal jitter (sums weigh the large waits, so a few tiny full-jitter draws do
-// not sway it). Fewer than MinGrowingWaits (4) waits in operations retried at
-// least twice is inconclusive. Full jitter is random by design: with one
-// operation of 4 retries it looks flat about one time in 20; with 3
-// operations of 4 retries, about one in 400 (measured by TestGrowing).
-// Decorrelated jitter is a random walk (each wait drawn from
-// [base, 3×previous]) and is not reliably growing at all; do not ask it for
-// `growing`.
+// (1.25) times the earlier one and exceeds it by more than the noise: lo of
+// every wait involved plus LateSpike (120 ms) for every wait of the later
+// half (one-sided noise only ever inflates a wait, so a fixed sleep's later
+// half can never look longer by more than that). A fixed sleep fails;
+// exponential backoff (from 50 ms) passes, with or without equal jitter. Full
+// jitter is random by design and misses more often (rates measured by
+// TestGrowing). Fewer than MinGrowingWaits (4) waits in operations retried at
+// least twice is inconclusive. Decorrelated jitter is a random walk (each
+// wait drawn from [base, 3×previous]) and is not reliably growing at all; do
+// not ask it for `growing`.
 
 // BackoffParams tunes the statistics; the zero value means the defaults.
 type BackoffParams struct {
-	Noise           float64 // ms, absolute noise allowance (default 4)
-	NoiseRel        float64 // relative noise allowance (default 0.015)
-	MinRatios       int     // informative comparisons needed to call a schedule deterministic (default 8)
-	MinFixedWaits   int     // waits within noise of one value that make a fixed delay (default 5)
+	Noise        float64 // ms, absolute noise allowance below (and above) a wait (default 4)
+	NoiseRel     float64 // relative noise allowance (default 0.015)
+	MinWaits     int     // waits needed for a jittered verdict (default 6)
+	MinDetWaits  int     // waits needed for a deterministic verdict (default 8)
+	JitterBase   float64 // per-wait surprise needed for jittered: JitterBase + JitterSpread/√n (default 0.6)
+	JitterSpread float64 // (default 3)
+	LateMargin   float64 // ms above a wait's noise band that makes it late (default 2)
+	// Multiplier is the client's configured backoff multiplier when the
+	// harness knows it (the reference pipeline's policy); the deterministic
+	// schedules tried are then a fixed sleep and ×m within 5% of it. 0:
+	// unknown, any m from 1 to 8.
+	Multiplier      float64
 	MinGrowingWaits int     // waits needed to judge growth (default 4)
 	GrowingMinRatio float64 // later/earlier sum needed to call waits growing (default 1.25)
-	Spike           float64 // ms, a rare scheduling delay forgiven once across operations (default 30)
+	LateSpike       float64 // ms, the most one-sided noise adds to one wait, for growing (default 120)
 }
 
 func (p BackoffParams) withDefaults() BackoffParams {
@@ -78,20 +89,29 @@ func (p BackoffParams) withDefaults() BackoffParams {
 	if p.NoiseRel == 0 {
 		p.NoiseRel = 0.015
 	}
-	if p.MinRatios == 0 {
-		p.MinRatios = 8
+	if p.MinWaits == 0 {
+		p.MinWaits = 6
 	}
-	if p.Spike == 0 {
-		p.Spike = 30
+	if p.MinDetWaits == 0 {
+		p.MinDetWaits = 8
 	}
-	if p.MinFixedWaits == 0 {
-		p.MinFixedWaits = 5
+	if p.JitterBase == 0 {
+		p.JitterBase = 0.6
+	}
+	if p.JitterSpread == 0 {
+		p.JitterSpread = 3
+	}
+	if p.LateMargin == 0 {
+		p.LateMargin = 2
 	}
 	if p.MinGrowingWaits == 0 {
 		p.MinGrowingWaits = 4
 	}
 	if p.GrowingMinRatio == 0 {
-		p.GrowingMinRatio = 1.25
+		p.GrowingMinRatio = 1.5
+	}
+	if p.LateSpike == 0 {
+		p.LateSpike = 120
 	}
 	return p
 }
@@ -103,8 +123,130 @@ type Judgement struct {
 	Conclusive bool
 	Holds      bool    // meaningful when Conclusive
 	Have, Need int     // data points available / needed
-	Score      float64 // growth score (growing only)
+	Score      float64 // growth score (growing) or per-wait surprise (jitter)
 	Detail     string
+}
+
+// tailKnots is the one-sided noise tail S(r) = P(noise > r) the jitter
+// statistic assumes, as (r ms, ln S) knots, log-linear between and flat
+// after the last: heavier than a loaded two-core machine measured.
+var tailKnots = [][2]float64{{0, 0}, {8, math.Log(0.3)}, {40, math.Log(0.1)}, {120, math.Log(0.02)}, {300, math.Log(0.002)}}
+
+// surprise is -ln S(r).
+func surprise(r float64) float64 {
+	if r <= 0 {
+		return 0
+	}
+	for k := 1; k < len(tailKnots); k++ {
+		a, b := tailKnots[k-1], tailKnots[k]
+		if r <= b[0] {
+			return -(a[1] + (b[1]-a[1])*(r-a[0])/(b[0]-a[0]))
+		}
+	}
+	return -tailKnots[len(tailKnots)-1][1]
+}
+
+// lowerFit is the best deterministic schedule under the waits.
+type lowerFit struct {
+	s     []float64 // intended wait by retry index
+	m     float64
+	score float64 // summed surprise
+}
+
+// fitBelow finds the deterministic schedule s_i = min(c, b·m^i) with s_i ≤
+// U_i (the lower envelope) that leaves the least surprise in the waits.
+func fitBelow(waits [][]float64, p BackoffParams) lowerFit {
+	k := 0
+	for _, s := range waits {
+		k = max(k, len(s))
+	}
+	env := make([]float64, k)
+	for i := range env {
+		env[i] = math.Inf(1)
+		for _, s := range waits {
+			if i < len(s) && !math.IsNaN(s[i]) {
+				env[i] = math.Min(env[i], s[i]+p.tol(s[i]))
+			}
+		}
+	}
+	score := func(sched []float64) float64 {
+		t := 0.0
+		for _, s := range waits {
+			for i, w := range s {
+				if !math.IsNaN(w) {
+					t += surprise(w - sched[i] - p.tol(sched[i]))
+				}
+			}
+		}
+		return t
+	}
+	best := lowerFit{score: math.Inf(1)}
+	try := func(sched []float64, m float64) {
+		if sc := score(sched); sc < best.score {
+			best = lowerFit{s: sched, m: m, score: sc}
+		}
+	}
+	// A fixed sleep (or immediate retries): the lowest envelope value.
+	c := math.Inf(1)
+	for _, u := range env {
+		c = math.Min(c, u)
+	}
+	fixed := make([]float64, k)
+	for i := range fixed {
+		fixed[i] = c
+	}
+	try(fixed, 1)
+	lo, hi := 1.0, 8.0
+	if p.Multiplier >= 1 {
+		lo, hi = p.Multiplier/1.05, p.Multiplier*1.05
+	}
+	var ms []float64
+	for i := 0; i < k; i++ {
+		for j := i + 1; j < k; j++ {
+			if math.IsInf(env[i], 1) || math.IsInf(env[j], 1) || env[i] <= 0 {
+				continue
+			}
+			if m := math.Pow(env[j]/env[i], 1/float64(j-i)); m > 1 && m >= lo && m <= hi {
+				ms = append(ms, m)
+			}
+		}
+	}
+	step := 1.05
+	if p.Multiplier >= 1 {
+		step = 1.01
+	}
+	for m := math.Max(lo, 1.0001); m <= math.Min(hi, 4); m *= step {
+		ms = append(ms, m)
+	}
+	ms = append(ms, math.Max(lo, 1.0001), hi)
+	for _, m := range ms {
+		// The cap takes over at index capAt (k: never).
+		for capAt := 1; capAt <= k; capAt++ {
+			b, c := math.Inf(1), math.Inf(1)
+			for i := 0; i < k; i++ {
+				if i < capAt {
+					b = math.Min(b, env[i]/math.Pow(m, float64(i)))
+				} else {
+					c = math.Min(c, env[i])
+				}
+			}
+			if math.IsInf(b, 1) {
+				continue
+			}
+			if capAt < k {
+				if math.IsInf(c, 1) || c < b*math.Pow(m, float64(capAt-1)) {
+					continue
+				}
+				c = math.Min(c, b*math.Pow(m, float64(capAt)))
+			}
+			sched := make([]float64, k)
+			for i := range sched {
+				sched[i] = math.Min(c, b*math.Pow(m, float64(i)))
+			}
+			try(sched, m)
+		}
+	}
+	return best
 }
 
 // JudgeJitter decides whether the waits (ms, per call of an operation, by
@@ -112,156 +254,61 @@ type Judgement struct {
 // backoff statistics above.
 func JudgeJitter(waits [][]float64, params BackoffParams) Judgement {
 	p := params.withDefaults()
-	var all []float64
+	n := 0
 	for _, s := range waits {
 		for _, w := range s {
 			if !math.IsNaN(w) {
-				all = append(all, w)
+				n++
 			}
 		}
 	}
-	if len(all) == 0 {
-		return Judgement{Need: p.MinRatios, Detail: "no retries after a failure"}
+	if n == 0 {
+		return Judgement{Need: p.MinWaits, Detail: "no retries after a failure"}
 	}
-	informative := 0
-	type interval struct{ lo, hi float64 }
-	var ops [][]interval
+	if n < p.MinWaits {
+		return Judgement{Have: n, Need: p.MinWaits,
+			Detail: fmt.Sprintf("inconclusive: %d waits, need %d (e.g. two operations of 3 retries) (waits %s)", n, p.MinWaits, fmtWaits(waits))}
+	}
+	f := fitBelow(waits, p)
+	per := f.score / float64(n)
+	late := 0
 	for _, s := range waits {
-		var rs []interval
-		for i := 1; i < len(s); i++ {
-			a, b := s[i-1], s[i]
-			if math.IsNaN(a) || math.IsNaN(b) {
-				// A left-out wait breaks the chain: start a new run of ratios.
-				if len(rs) > 0 {
-					ops = append(ops, rs)
-				}
-				rs = nil
-				continue
-			}
-			ta, tb := p.tol(a), p.tol(b)
-			lo := math.Log(math.Max(b-tb, 1e-3) / (a + ta))
-			hi := math.Inf(1)
-			if a-ta > 0 {
-				hi = math.Log((b + tb) / (a - ta))
-			}
-			if a > 3*p.Noise && b > 3*p.Noise {
-				informative++
-			}
-			rs = append(rs, interval{lo, hi})
-		}
-		if len(rs) > 0 {
-			ops = append(ops, rs)
-		}
-	}
-	// A deterministic schedule gives every call the same wait at the same
-	// retry index: compare the calls index by index.
-	differ, spikes := 0, 0
-	for i := 0; ; i++ {
-		var at []float64
-		for _, s := range waits {
-			if i < len(s) && !math.IsNaN(s[i]) {
-				at = append(at, s[i])
-			}
-		}
-		if len(at) == 0 {
-			break
-		}
-		sort.Float64s(at)
-		lo, hi := at[0], at[len(at)-1]
-		if len(at) > 1 && hi > 3*p.Noise {
-			informative += len(at) - 1
-		}
-		if hi-lo <= p.tol(lo)+p.tol(hi) {
-			continue
-		}
-		// With three or more operations, one late value among agreeing
-		// others is a scheduling spike.
-		if n := len(at); n >= 3 {
-			rest := at[n-2]
-			if rest-lo <= p.tol(lo)+p.tol(rest) && hi-rest <= p.tol(rest)+p.tol(hi)+p.Spike {
-				spikes++
-				continue
-			}
-		}
-		differ++
-	}
-	// One index off by no more than a scheduling spike is forgiven.
-	crossOK := differ == 0 && spikes <= 1
-	// Most waits within the noise of one value: a fixed delay. Three in
-	// four are enough, so that a rare scheduling spike does not hide it.
-	sorted := append([]float64(nil), all...)
-	sort.Float64s(sorted)
-	med := sorted[len(sorted)/2]
-	near := 0
-	for _, w := range all {
-		if math.Abs(w-med) <= p.tol(w)+p.tol(med) {
-			near++
-		}
-	}
-	if len(all) >= p.MinFixedWaits && 4*near >= 3*len(all) {
-		return Judgement{Conclusive: true, Holds: false, Have: len(all), Need: p.MinFixedWaits,
-			Detail: fmt.Sprintf("%d of %d waits within noise of %.0fms: a fixed delay (waits %s)", near, len(all), med, fmtWaits(waits))}
-	}
-	if !crossOK {
-		return Judgement{Conclusive: true, Holds: true, Have: informative, Need: p.MinRatios,
-			Detail: fmt.Sprintf("waits at the same retry differ beyond noise %s", fmtWaits(waits))}
-	}
-	// Candidate log multipliers: 0 and every interval's lower end (the
-	// feasible set for m is a union of closed intervals whose lower ends are
-	// among these).
-	cands := []float64{0}
-	for _, rs := range ops {
-		for _, r := range rs {
-			if r.lo > 0 {
-				cands = append(cands, r.lo)
+		for i, w := range s {
+			if !math.IsNaN(w) && w-f.s[i]-p.tol(f.s[i]) > p.LateMargin {
+				late++
 			}
 		}
 	}
-	sort.Float64s(cands)
-	in := func(r interval, x float64) bool { return r.lo <= x && x <= r.hi }
-	opFits := func(rs []interval, lm float64) bool {
-		// prefix containing lm, at most one step in [0, lm], suffix containing 0.
-		for pre := 0; pre <= len(rs); pre++ {
-			if pre > 0 && !in(rs[pre-1], lm) {
-				break
-			}
-			for t := 0; t <= 1 && pre+t <= len(rs); t++ {
-				if t == 1 && !(rs[pre].lo <= lm && rs[pre].hi >= 0) {
-					continue
-				}
-				rest := true
-				for i := pre + t; i < len(rs); i++ {
-					if !in(rs[i], 0) {
-						rest = false
-						break
-					}
-				}
-				if rest {
-					return true
-				}
-			}
-		}
-		return false
+	need := p.JitterBase + p.JitterSpread/math.Sqrt(float64(n))
+	j := Judgement{Have: n, Need: p.MinWaits, Score: per}
+	sched := fmtSchedule(f, p)
+	switch {
+	case per >= need:
+		j.Conclusive, j.Holds = true, true
+		j.Detail = fmt.Sprintf("no deterministic schedule explains the waits: the highest under them (%s) leaves %d of %d waits late, surprise %.2f per wait ≥ %.2f (waits %s)", sched, late, n, per, need, fmtWaits(waits))
+	case late == 0 && n >= p.MinDetWaits:
+		j.Conclusive = true
+		j.Detail = fmt.Sprintf("all %d waits fit the deterministic schedule %s within noise (waits %s)", n, sched, fmtWaits(waits))
+	case late == 0:
+		j.Need = p.MinDetWaits
+		j.Detail = fmt.Sprintf("inconclusive: %d waits fit the deterministic schedule %s, need %d to call it deterministic (waits %s)", n, sched, p.MinDetWaits, fmtWaits(waits))
+	default:
+		j.Detail = fmt.Sprintf("inconclusive: the highest deterministic schedule under the waits (%s) leaves %d of %d waits late, surprise %.2f per wait — more than one-sided noise to call it deterministic, less than %.2f to call it jittered; more operations would tell (waits %s)", sched, late, n, per, need, fmtWaits(waits))
 	}
-	for _, lm := range cands {
-		fits := true
-		for _, rs := range ops {
-			if !opFits(rs, lm) {
-				fits = false
-				break
-			}
+	return j
+}
+
+// fmtSchedule shows the fitted schedule as the waits it stands for (each
+// value less its noise allowance).
+func fmtSchedule(f lowerFit, p BackoffParams) string {
+	out := ""
+	for i, s := range f.s {
+		if i > 0 {
+			out += " "
 		}
-		if fits {
-			if informative < p.MinRatios {
-				return Judgement{Have: informative, Need: p.MinRatios,
-					Detail: fmt.Sprintf("inconclusive: %d informative comparisons of waits, need %d (waits %s)", informative, p.MinRatios, fmtWaits(waits))}
-			}
-			return Judgement{Conclusive: true, Holds: false, Have: informative, Need: p.MinRatios,
-				Detail: fmt.Sprintf("waits fit a deterministic schedule ×%.2f per retry (waits %s)", math.Exp(lm), fmtWaits(waits))}
-		}
+		out += fmt.Sprintf("%.0f", math.Max(0, s-p.tol(s)))
 	}
-	return Judgement{Conclusive: true, Holds: true, Have: informative, Need: p.MinRatios,
-		Detail: fmt.Sprintf("no deterministic schedule explains the waits %s", fmtWaits(waits))}
+	return fmt.Sprintf("×%.2f: %sms", f.m, out)
 }
 
 // JudgeGrowing decides whether the waits grow from retry to retry. See the
@@ -292,6 +339,7 @@ func JudgeGrowing(waits [][]float64, params BackoffParams) Judgement {
 	}
 	score := late / math.Max(early, 1e-3)
 	j := Judgement{Conclusive: true, Have: used, Need: p.MinGrowingWaits, Score: score}
+	noise += p.LateSpike
 	j.Holds = score >= p.GrowingMinRatio && late-early > noise
 	if j.Holds {
 		j.Detail = fmt.Sprintf("later waits sum to %.2f× the earlier ones (≥ %.2f) (waits %s)", score, p.GrowingMinRatio, fmtWaits(waits))

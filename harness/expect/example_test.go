@@ -25,5 +25,5 @@ func ExampleJudgeJitter() {
 	// Output:
 	// fixed: jittered false growing false
 	// full jitter: jittered true growing true
-	// inconclusive: 1 informative comparisons of waits, need 8 (waits [100ms 200ms])
+	// inconclusive: 2 waits, need 6 (e.g. two operations of 3 retries) (waits [100ms 200ms])
 }
