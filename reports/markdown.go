@@ -82,12 +82,12 @@ func mdExpectation(e Expectation) string {
 	}
 	if full {
 		b.WriteString(": " + mdText(msg))
-		if e.Inconclusive {
+		if tagInconclusive(e, msg) {
 			b.WriteString(" (inconclusive)")
 		}
 	} else {
 		fmt.Fprintf(&b, ": want %s, got %s", mdCode(e.Want), mdCode(e.Got))
-		if e.Inconclusive {
+		if tagInconclusive(e, msg) {
 			b.WriteString(" (inconclusive)")
 		}
 		if msg != "" {

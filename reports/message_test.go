@@ -36,4 +36,11 @@ var _ = Describe("a failed expectation's line", func() {
 			Message: "needs at least 3 retry gaps of one operation, saw 2"})
 		Expect(text).To(ContainSubstring("    - backoff.jitter: want true, got 2 gaps (inconclusive) — needs at least 3 retry gaps of one operation, saw 2\n"))
 	})
+
+	It("says inconclusive once when got or the message already says it", func() {
+		text, md := render(reports.Expectation{Name: "backoff.jitter", Want: "true", Got: "inconclusive", Inconclusive: true,
+			Message: "inconclusive: more operations would tell"})
+		Expect(text).To(ContainSubstring("    - backoff.jitter: want true, got inconclusive — inconclusive: more operations would tell\n"))
+		Expect(md).To(ContainSubstring("- `backoff.jitter`: want `true`, got `inconclusive` — inconclusive: more operations would tell\n"))
+	})
 })

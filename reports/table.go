@@ -91,12 +91,12 @@ func expectationLine(e Expectation) string {
 	}
 	if full {
 		b.WriteString(": " + msg)
-		if e.Inconclusive {
+		if tagInconclusive(e, msg) {
 			b.WriteString(" (inconclusive)")
 		}
 	} else {
 		fmt.Fprintf(&b, ": want %s, got %s", e.Want, e.Got)
-		if e.Inconclusive {
+		if tagInconclusive(e, msg) {
 			b.WriteString(" (inconclusive)")
 		}
 		if msg != "" {
@@ -205,4 +205,10 @@ func plural(n int, one string, many ...string) string {
 		return many[0]
 	}
 	return one + "s"
+}
+
+// tagInconclusive says whether a failed expectation's line needs the
+// "(inconclusive)" tag: it does unless got or the message already says so.
+func tagInconclusive(e Expectation, msg string) bool {
+	return e.Inconclusive && !strings.Contains(e.Got, "inconclusive") && !strings.HasPrefix(msg, "inconclusive")
 }

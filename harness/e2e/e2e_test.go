@@ -252,6 +252,14 @@ var _ = Describe("gameday run", func() {
 		Eventually(s, time.Minute).Should(gexec.Exit(3))
 		sc := scenario(readReport(out), "unstartable-probe")
 		Expect(sc.Error).To(ContainSubstring("start target storage"))
+		// An infrastructure error gets its error and fix, never a replay.
+		Expect(sc.Replayable()).To(BeFalse())
+		Expect(string(s.Out.Contents())).To(ContainSubstring("fix: run `make bin/minio`"))
+		Expect(string(s.Out.Contents())).NotTo(ContainSubstring("Replay"))
+		Expect(string(s.Out.Contents())).To(ContainSubstring("unstartable-probe: ERROR"))
+		md, err := os.ReadFile(filepath.Join(out, reports.MarkdownFile))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(md)).NotTo(ContainSubstring("gameday run --seed"))
 		Expect(leftovers(mine)).To(BeEmpty())
 	})
 

@@ -65,6 +65,15 @@ var _ = Describe("gameday run --repeat, outputs and step summary", Ordered, func
 		}
 		Expect(held).To(Equal(map[string]string{"outcome": "3/3", "requests[0]": "2/3", "timeout": "3/3"}))
 		Expect(r.Summary.Flaky).To(Equal(1))
+		// Aggregate numbers are the worst run's, never a sum over the runs.
+		var worstRequests int
+		var worstDuration int64
+		for _, each := range sc.Repeats.Each {
+			worstRequests = max(worstRequests, each.Metrics.Requests)
+			worstDuration = max(worstDuration, each.DurationMS)
+		}
+		Expect(sc.Metrics.Requests).To(Equal(worstRequests))
+		Expect(sc.DurationMS).To(Equal(worstDuration))
 		for _, seed := range []string{"4", "5", "6"} {
 			Expect(filepath.Join(out, "flaky-probe", "seed-"+seed, "journal.jsonl")).To(BeAnExistingFile())
 		}
