@@ -70,6 +70,7 @@ var _ = Describe("golden files from testdata/report.json", func() {
 		},
 		Entry("console table", reports.WriteText),
 		Entry("summary.md", reports.WriteMarkdown),
+		Entry("junit.xml", reports.WriteJUnit),
 	)
 
 	It("gives every failed expectation its message with want and got in summary.md", func() {

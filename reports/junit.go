@@ -67,7 +67,9 @@ const InfrastructureCase = "infrastructure"
 // and one testcase per expectation, named by the expectation's key. A failed
 // expectation carries a <failure> whose message holds want and got, and whose
 // text adds the explanation and the replay command. A scenario's
-// infrastructure error is an <error> in a testcase named "infrastructure".
+// infrastructure error is an <error> in a testcase named "infrastructure",
+// whose text gives the fix; such a scenario's properties carry "fix" instead
+// of "replay".
 func WriteJUnit(w io.Writer, r *Result) error {
 	doc := junitSuites{Name: "gameday", Time: seconds(r.DurationMS)}
 	stamp := r.StartedAt.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05")
@@ -82,10 +84,14 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			Properties: []junitProperty{
 				{"file", s.File},
 				{"seed", strconv.FormatInt(s.Seed, 10)},
-				{"replay", s.ReplayCommand()},
-				{"backend", r.Backend},
 			},
 		}
+		if s.Replayable() {
+			suite.Properties = append(suite.Properties, junitProperty{"replay", s.ReplayCommand()})
+		} else {
+			suite.Properties = append(suite.Properties, junitProperty{"fix", s.Fix()})
+		}
+		suite.Properties = append(suite.Properties, junitProperty{"backend", r.Backend})
 		suite.Properties = append(suite.Properties, metricProperties(s)...)
 		for _, e := range s.Expectations {
 			c := junitCase{Name: e.Name, Classname: s.Name, Time: "0"}
@@ -143,7 +149,9 @@ func junitText(s Scenario, e Expectation) string {
 		}
 		lines = append(lines, held)
 	}
-	lines = append(lines, "replay: "+s.ReplayCommand())
+	if s.Replayable() {
+		lines = append(lines, "replay: "+s.ReplayCommand())
+	}
 	return strings.Join(lines, "\n")
 }
 
