@@ -31,7 +31,8 @@ type RunOptions struct {
 	// Repeat runs every scenario this many times, with the seeds S, S+1, ...
 	// S+Repeat-1 where S is its seed (Seed, else the file's, else random),
 	// and folds each scenario's runs into one entry with
-	// reports.Aggregate (per expectation: held in how many runs). Each run
+	// reports.Aggregate (per expectation: held in how many runs; every
+	// number is the worst run's, success_rate the mean). Each run
 	// writes its outputs to <out>/<name>/seed-<seed>. Default 1: one run,
 	// outputs in <out>/<name>.
 	Repeat int
