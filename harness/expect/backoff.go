@@ -65,13 +65,14 @@ import (
 
 // BackoffParams tunes the statistics; the zero value means the defaults.
 type BackoffParams struct {
-	Noise        float64 // ms, absolute noise allowance below (and above) a wait (default 4)
-	NoiseRel     float64 // relative noise allowance (default 0.015)
-	MinWaits     int     // waits needed for a jittered verdict (default 6)
-	MinDetWaits  int     // waits needed for a deterministic verdict (default 8)
-	JitterBase   float64 // per-wait surprise needed for jittered: JitterBase + JitterSpread/√n (default 0.6)
-	JitterSpread float64 // (default 3)
-	LateMargin   float64 // ms above a wait's noise band that makes it late (default 2)
+	Noise         float64 // ms, absolute noise allowance below (and above) a wait (default 4)
+	NoiseRel      float64 // relative noise allowance (default 0.015)
+	MinWaits      int     // waits needed for a jittered verdict (default 6)
+	MinDetWaits   int     // waits needed to call waits deterministic (default 9)
+	MinFixedWaits int     // waits needed to call them a fixed delay (default 8)
+	JitterBase    float64 // per-wait surprise needed for jittered: JitterBase + JitterSpread/√n (default 0.6)
+	JitterSpread  float64 // (default 3)
+	LateMargin    float64 // ms above a wait's noise band that makes it late (default 2)
 	// Multiplier is the client's configured backoff multiplier when the
 	// harness knows it (the reference pipeline's policy); the deterministic
 	// schedules tried are then a fixed sleep and ×m within 5% of it. 0:
@@ -93,7 +94,10 @@ func (p BackoffParams) withDefaults() BackoffParams {
 		p.MinWaits = 6
 	}
 	if p.MinDetWaits == 0 {
-		p.MinDetWaits = 8
+		p.MinDetWaits = 9
+	}
+	if p.MinFixedWaits == 0 {
+		p.MinFixedWaits = 8
 	}
 	if p.JitterBase == 0 {
 		p.JitterBase = 0.6
@@ -279,6 +283,25 @@ func JudgeJitter(waits [][]float64, params BackoffParams) Judgement {
 			}
 		}
 	}
+	// A fixed sleep: three in four waits (at least MinFixedWaits) not late
+	// above the lowest one. One-sided noise only adds, so the late rest are
+	// scheduling spikes (and immediate retries are a fixed sleep of 0).
+	fixedNear := 0
+	c := math.Inf(1)
+	for _, s := range waits {
+		for _, w := range s {
+			if !math.IsNaN(w) {
+				c = math.Min(c, w+p.tol(w))
+			}
+		}
+	}
+	for _, s := range waits {
+		for _, w := range s {
+			if !math.IsNaN(w) && w-c-p.tol(c) <= p.LateMargin {
+				fixedNear++
+			}
+		}
+	}
 	need := p.JitterBase + p.JitterSpread/math.Sqrt(float64(n))
 	j := Judgement{Have: n, Need: p.MinWaits, Score: per}
 	sched := fmtSchedule(f, p)
@@ -286,6 +309,9 @@ func JudgeJitter(waits [][]float64, params BackoffParams) Judgement {
 	case per >= need:
 		j.Conclusive, j.Holds = true, true
 		j.Detail = fmt.Sprintf("no deterministic schedule explains the waits: the highest under them (%s) leaves %d of %d waits late, surprise %.2f per wait ≥ %.2f (waits %s)", sched, late, n, per, need, fmtWaits(waits))
+	case n >= p.MinFixedWaits && 4*fixedNear >= 3*n:
+		j.Conclusive = true
+		j.Detail = fmt.Sprintf("%d of %d waits within noise of %.0fms, none earlier: a fixed delay (waits %s)", fixedNear, n, math.Max(0, c-p.tol(c)), fmtWaits(waits))
 	case late == 0 && n >= p.MinDetWaits:
 		j.Conclusive = true
 		j.Detail = fmt.Sprintf("all %d waits fit the deterministic schedule %s within noise (waits %s)", n, sched, fmtWaits(waits))

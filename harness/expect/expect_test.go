@@ -174,7 +174,7 @@ var _ = Describe("Judge", func() {
 		jv := byName(vs, "backoff.jitter")
 		Expect(jv.Passed).To(BeFalse())
 		Expect(jv.Got).To(Equal("false"))
-		Expect(jv.Message).To(ContainSubstring("backoff.jitter: want jittered, got not jittered: all 8 waits fit the deterministic schedule ×1.00: 300 300 300 300ms within noise"))
+		Expect(jv.Message).To(ContainSubstring("backoff.jitter: want jittered, got not jittered: 8 of 8 waits within noise of 300ms, none earlier: a fixed delay"))
 		Expect(byName(vs, "backoff.growing").Passed).To(BeFalse())
 
 		e = scenarios.Expect{Backoff: &scenarios.BackoffExpect{Jitter: &no, Growing: &no}}
