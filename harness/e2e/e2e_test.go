@@ -170,7 +170,7 @@ var _ = Describe("gameday run", func() {
 			s, mine := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/negative")
 			Eventually(s, 3*time.Minute).Should(gexec.Exit(1))
 			r = readReport(out)
-			Expect(r.Scenarios).To(HaveLen(6))
+			Expect(r.Scenarios).To(HaveLen(7))
 			Expect(leftovers(mine)).To(BeEmpty())
 		})
 		DescribeTable("fails exactly the intended expectation and holds the others",
@@ -198,6 +198,7 @@ var _ = Describe("gameday run", func() {
 			Entry(nil, "neg-ignores-retry-after", "retry_after_honored"),
 			Entry(nil, "neg-fixed-retry-delay", "backoff.jitter"),
 			Entry(nil, "neg-no-jitter-policy", "backoff.jitter"),
+			Entry(nil, "neg-no-jitter-exponential", "backoff.jitter"),
 		)
 	})
 
