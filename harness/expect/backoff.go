@@ -185,9 +185,17 @@ func fitBelow(waits [][]float64, p BackoffParams) lowerFit {
 		return t
 	}
 	best := lowerFit{score: math.Inf(1)}
+	bestSum := 0.0
 	try := func(sched []float64, m float64) {
-		if sc := score(sched); sc < best.score {
+		sum := 0.0
+		for _, s := range sched {
+			sum += s
+		}
+		// Least surprise; among equals, the schedule closest under the
+		// waits.
+		if sc := score(sched); sc < best.score-1e-9 || sc <= best.score+1e-9 && sum > bestSum {
 			best = lowerFit{s: sched, m: m, score: sc}
+			bestSum = sum
 		}
 	}
 	// A fixed sleep (or immediate retries): the lowest envelope value.
