@@ -1,10 +1,12 @@
 package pipeline
 
 import (
-	"crypto/rand"
+	cryptorand "crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -40,8 +42,14 @@ func ParseLocation(s string) (Location, error) {
 type Config struct {
 	// RunID keys the run's artifacts (<models>/<run_id>/...). Required.
 	RunID string
-	// Seed seeds every jitter draw.
+	// Seed seeds every jitter draw. Each (run_id, attempt, dependency) draws
+	// from its own stream of it (see Rand), so the same scenario seed replays
+	// the same draws while scheduled runs and restarts do not repeat each
+	// other's jitter, as separate nights of a real pipeline would not.
 	Seed uint64
+	// Attempt is GAMEDAY_ATTEMPT: 0 for a run's first start, 1.. after
+	// restarts.
+	Attempt int
 	// Policy is the loaded policy; required.
 	Policy *policies.Policy
 	// PolicyFile names where Policy came from, for the log ("" = built in).
@@ -105,8 +113,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.Seed = uint64(s)
 	} else {
 		var b [8]byte
-		_, _ = rand.Read(b[:])
+		_, _ = cryptorand.Read(b[:])
 		c.Seed = binary.LittleEndian.Uint64(b[:]) >> 1
+	}
+	if v := getenv("GAMEDAY_ATTEMPT"); v != "" {
+		a, err := strconv.Atoi(v)
+		if err != nil || a < 0 {
+			errs = append(errs, fmt.Errorf("GAMEDAY_ATTEMPT %q: not a non-negative integer", v))
+		}
+		c.Attempt = a
 	}
 	for _, l := range []struct {
 		env string
@@ -155,4 +170,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.Policy = p
 	}
 	return c, errors.Join(errs...)
+}
+
+// Rand returns the seeded RNG of one dependency's retry executor: stream
+// (run_id, attempt, dependency) of Seed.
+func (c Config) Rand(dependency string) *rand.Rand {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%d\x00%s", c.RunID, c.Attempt, dependency)
+	return rand.New(rand.NewPCG(c.Seed, h.Sum64()))
 }

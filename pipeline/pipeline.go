@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -177,9 +176,9 @@ func newRunner(cfg Config, log *slog.Logger) (*runner, error) {
 	// One executor (and so one circuit breaker) per dependency, each with
 	// its own stream of the seeded RNG.
 	ex := retry.New(cfg.Policy, retry.Config{Logger: log, Dependency: "storage",
-		Rand: rand.New(rand.NewPCG(cfg.Seed, 1))})
+		Rand: cfg.Rand("storage")})
 	apiEx := retry.New(cfg.Policy, retry.Config{Logger: log, Dependency: "feature-api",
-		Rand: rand.New(rand.NewPCG(cfg.Seed, 2))})
+		Rand: cfg.Rand("feature-api")})
 	prefix := cfg.Models.Prefix
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"

@@ -24,7 +24,8 @@ func newPipelineCmd() *cobra.Command {
   GAMEDAY_S3_ENDPOINT       object store URL (or AWS_ENDPOINT_URL), with
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
   GAMEDAY_POLICY            policy file (default: the built-in policies/default.yaml)
-  GAMEDAY_SEED              seeds every jitter draw (default: random, logged)
+  GAMEDAY_SEED              seeds every jitter draw (default: random, logged);
+  GAMEDAY_ATTEMPT           with GAMEDAY_RUN_ID, picks this run's stream of it
   GAMEDAY_FEATURES          inputs, bucket[/prefix] (default: bucket features)
   GAMEDAY_MODELS            artifacts, bucket[/prefix] (default: bucket models)
   GAMEDAY_FEATURE_API_URL   feature API; GET /v1/schema and POST /v1/runs (skipped when unset)
