@@ -32,36 +32,45 @@ import (
 // 3·prev)) puts many waits far ABOVE the highest deterministic schedule
 // that fits under the envelope, which one-sided noise does not do in bulk.
 //
-// The judge fits that schedule from below: for every candidate m (1, every
-// m implied by two envelope values, a ×1.05 grid up to ×3.9) and every cap
-// position k it takes the highest s with s_i ≤ U_i for every index — so no
-// wait is below its s_i by more than lo — and scores the excess of each wait
-// over it, r = w - s_i - lo(s_i), with the surprise -ln S(r) of a
-// deliberately heavy one-sided noise tail S: S(8 ms) = 0.3, S(40 ms) = 0.1,
-// S(120 ms) = 0.02, S(≥ 300 ms) = 0.002 (log-linear between), so that one
-// wait can add at most ln 500 ≈ 6.2. The lowest score over all schedules,
-// per wait (score/n, n the waits), is the statistic:
+// The judge fits that schedule from below: for every candidate m (every m
+// implied by two envelope values and a ×1.05 grid, 1 to 8; within 5% of
+// Multiplier when the harness knows the client's policy) and every cap
+// position it takes the highest s with s_i ≤ U_i at every index — so no wait
+// is below its s_i by more than lo — and scores each wait's excess over it,
+// r = w - s_i - lo(s_i), by the surprise -ln S(r) of a deliberately heavy
+// one-sided noise tail S: S(8 ms) = 0.3, S(40 ms) = 0.1, S(120 ms) = 0.02,
+// S(≥ 300 ms) = 0.002, log-linear between (one wait adds at most ln 500 ≈
+// 6.2). The fit with the least total surprise wins; a wait is late when r >
+// LateMargin (2 ms). With n waits:
 //
 //   - n < MinWaits (6): inconclusive (fails, naming how many are needed).
-//   - score/n ≥ JitterScore (2.0): jitter holds — no deterministic schedule
-//     leaves the waits that little above it.
-//   - score/n ≤ DeterministicScore (1.2): jitter fails — a deterministic
-//     schedule explains the waits within one-sided noise.
-//   - between: inconclusive (the noise is as large as the jitter would be).
+//   - surprise per wait ≥ JitterBase + JitterSpread/√n (0.6 + 3/√n: 1.82 at
+//     6 waits, 1.66 at 8, 1.47 at 12, 1.21 at 24): jitter holds.
+//   - Three in four waits, at least MinFixedWaits (8), within noise above
+//     the lowest one (none earlier): a fixed delay, jitter fails; the late
+//     rest are scheduling spikes.
+//   - No wait late and n ≥ MinDetWaits (9): deterministic, jitter fails.
+//   - Otherwise inconclusive: the waits sit above the best deterministic
+//     schedule by about as much as scheduling noise would put them.
+//
+// Jittered waits are never judged deterministic and deterministic ones never
+// jittered, under symmetric ±3 ms noise and under one-sided heavy-tailed
+// load noise (TestJitterNeverWrong). Small-scale equal jitter (waits of tens
+// of ms) is often inconclusive: it is as spread as load noise.
 //
 // Growing. Each operation's waits are split into an earlier and a later half
 // (the middle one of an odd count left out); the halves are summed over all
 // operations. Growing holds when the later sum is at least GrowingMinRatio
-// (1.25) times the earlier one and exceeds it by more than the noise: lo of
-// every wait involved plus LateSpike (120 ms) for every wait of the later
-// half (one-sided noise only ever inflates a wait, so a fixed sleep's later
-// half can never look longer by more than that). A fixed sleep fails;
-// exponential backoff (from 50 ms) passes, with or without equal jitter. Full
-// jitter is random by design and misses more often (rates measured by
-// TestGrowing). Fewer than MinGrowingWaits (4) waits in operations retried at
-// least twice is inconclusive. Decorrelated jitter is a random walk (each
-// wait drawn from [base, 3×previous]) and is not reliably growing at all; do
-// not ask it for `growing`.
+// (1.5) times the earlier one and exceeds it by more than the noise: lo of
+// every wait involved plus one LateSpike (120 ms; one-sided noise inflates
+// single waits by up to that). A fixed sleep fails; exponential backoff
+// passes (under load from four retries: an early spike can hide the growth of
+// three), with equal jitter from two operations of four retries. Full jitter
+// is random by design and misses more often (rates logged by TestGrowing).
+// Fewer than MinGrowingWaits (4) waits in operations retried at least twice
+// is inconclusive. Decorrelated jitter is a random walk (each wait drawn from
+// [base, 3×previous]) and is not reliably growing at all; do not ask it for
+// `growing`.
 
 // BackoffParams tunes the statistics; the zero value means the defaults.
 type BackoffParams struct {
