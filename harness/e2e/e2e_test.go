@@ -173,6 +173,11 @@ var _ = Describe("gameday run", func() {
 			Expect(r.Scenarios).To(HaveLen(7))
 			Expect(leftovers(mine)).To(BeEmpty())
 		})
+		// On a loaded machine (CI runs test packages side by side), sleeps of
+		// an exponential schedule without jitter overshoot by tens of ms, and
+		// the judge may then call it inconclusive rather than deterministic.
+		// Both fail `jitter: true`, which is what this row asserts.
+		mayBeInconclusive := map[string]bool{"neg-no-jitter-exponential": true}
 		DescribeTable("fails exactly the intended expectation and holds the others",
 			func(name string, failing ...string) {
 				sc := scenario(r, name)
@@ -187,7 +192,9 @@ var _ = Describe("gameday run", func() {
 					}
 					got = append(got, e.Name)
 					Expect(e.Message).To(HavePrefix(e.Name+":"), "the message names the expectation")
-					Expect(e.Inconclusive).To(BeFalse(), "a conclusive failure: %s", e.Message)
+					if !mayBeInconclusive[name] {
+						Expect(e.Inconclusive).To(BeFalse(), "a conclusive failure: %s", e.Message)
+					}
 				}
 				Expect(got).To(Equal(failing))
 				Expect(held).To(BeNumerically(">=", 2), "the other expectations held")
