@@ -75,12 +75,15 @@ func SetTestcontainersEnv() {
 	})
 }
 
-// DockerClient connects to the daemon and checks that it answers.
+// DockerClient connects to the daemon and checks that it answers. Where none
+// does, the error is one line naming the problem and the fix.
 func DockerClient(ctx context.Context) (*testcontainers.DockerClient, error) {
 	SetTestcontainersEnv()
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("docker %w: %w; %s", ErrUnavailable, err, dockerFix)
+		// testcontainers-go joins what it tried at every socket path it
+		// probes into a multi-line error; the terminal gets one line.
+		return nil, fmt.Errorf("docker %w: no daemon answers; %s", ErrUnavailable, dockerFix)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
