@@ -30,6 +30,42 @@ var harnessVars = []string{
 	"GAMEDAY_ALERT_URL", "GAMEDAY_PAGERDUTY_URL",
 }
 
+// awsVars are the non-GAMEDAY variables the harness sets in every
+// workload's environment.
+var awsVars = []string{
+	"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+	"AWS_REGION", "AWS_EC2_METADATA_DISABLED", "NO_PROXY",
+}
+
+// removedVars never reach a workload, in any case.
+var removedVars = []string{
+	"AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_SESSION_TOKEN",
+	"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+}
+
+// setByHarness reports whether the harness sets name for every run: one of
+// its GAMEDAY_* or AWS_* variables, or a target's GAMEDAY_<NAME>_URL.
+func (v *validator) setByHarness(name string) bool {
+	if slices.Contains(harnessVars, name) || slices.Contains(awsVars, name) {
+		return true
+	}
+	for _, t := range v.sc.Targets {
+		if t != nil && t.EnvVar() == name {
+			return true
+		}
+	}
+	return false
+}
+
+func removedFromWorkloads(name string) bool {
+	for _, r := range removedVars {
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return false
+}
+
 // Limits on what a scenario may ask for. They are not physical limits but
 // guards against typos that would make a run write or schedule far more
 // than any game day needs (e.g. `size: 500GiB` seeds half a terabyte).
@@ -291,8 +327,13 @@ func (v *validator) workload() {
 		v.errorf(p+".policy", "must not be empty")
 	}
 	for _, k := range sortedKeys(w.Env) {
-		if !envRE.MatchString(k) {
+		switch {
+		case !envRE.MatchString(k):
 			v.errorf(p+".env."+k, "invalid environment variable name %q", k)
+		case v.setByHarness(k):
+			v.errorf(p+".env."+k, "%s is set by the harness for every run and cannot be overridden", k)
+		case removedFromWorkloads(k):
+			v.errorf(p+".env."+k, "%s is removed from every workload's environment (DESIGN, \"Environment of a workload\")", k)
 		}
 	}
 	if v.doc.Has(p+".run_id") && !runIDRE.MatchString(w.RunID) {
