@@ -16,8 +16,9 @@ type WorkloadEnv struct {
 	Seed     int64
 	RunID    string
 	Attempt  int
-	// ScheduledAt is the run's logical time; RunStartedAt the real time its
-	// first attempt started.
+	// ScheduledAt is the run's logical time (whole seconds); RunStartedAt
+	// the real time its first attempt started (with fractional seconds, so
+	// that lateness is not off by up to a second).
 	ScheduledAt  time.Time
 	RunStartedAt time.Time
 	// SLA is set as GAMEDAY_SLA when positive.
@@ -92,7 +93,7 @@ func Environ(parent []string, w WorkloadEnv) []string {
 		set("GAMEDAY_SCHEDULED_AT", w.ScheduledAt.UTC().Format(time.RFC3339))
 	}
 	if !w.RunStartedAt.IsZero() {
-		set("GAMEDAY_RUN_STARTED_AT", w.RunStartedAt.UTC().Format(time.RFC3339))
+		set("GAMEDAY_RUN_STARTED_AT", w.RunStartedAt.UTC().Format(time.RFC3339Nano))
 	}
 	if w.SLA > 0 {
 		set("GAMEDAY_SLA", w.SLA.String())

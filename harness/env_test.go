@@ -25,7 +25,7 @@ var _ = Describe("the workload environment", func() {
 	w := harness.WorkloadEnv{
 		Scenario: "storage-503", Seed: 42, RunID: "nightly-1", Attempt: 1,
 		ScheduledAt:  time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		RunStartedAt: time.Date(2026, 1, 1, 0, 0, 1, 0, time.FixedZone("x", 3600)),
+		RunStartedAt: time.Date(2026, 1, 1, 0, 0, 1, 250_000_000, time.FixedZone("x", 3600)),
 		SLA:          10 * time.Minute, StateDir: "/state", Policy: "/p/default.yaml",
 		S3Endpoint: "http://127.0.0.1:9000", S3Credentials: harness.Credentials{AccessKey: "ak", SecretKey: "sk"},
 		TargetURLs: map[string]string{"storage": "http://127.0.0.1:9000", "feature-api": "http://127.0.0.1:9001"},
@@ -38,7 +38,7 @@ var _ = Describe("the workload environment", func() {
 		Expect(env).To(ConsistOf(
 			"PATH=/usr/bin", "HOME=/root", "LANG=C.UTF-8", "TMPDIR=/tmp", "EXTRA=value",
 			"GAMEDAY_SCENARIO=storage-503", "GAMEDAY_SEED=42", "GAMEDAY_RUN_ID=nightly-1", "GAMEDAY_ATTEMPT=1",
-			"GAMEDAY_SCHEDULED_AT=2026-01-01T00:00:00Z", "GAMEDAY_RUN_STARTED_AT=2025-12-31T23:00:01Z",
+			"GAMEDAY_SCHEDULED_AT=2026-01-01T00:00:00Z", "GAMEDAY_RUN_STARTED_AT=2025-12-31T23:00:01.25Z",
 			"GAMEDAY_SLA=10m0s", "GAMEDAY_STATE_DIR=/state", "GAMEDAY_POLICY=/p/default.yaml",
 			"AWS_ENDPOINT_URL=http://127.0.0.1:9000", "GAMEDAY_S3_ENDPOINT=http://127.0.0.1:9000",
 			"AWS_ACCESS_KEY_ID=ak", "AWS_SECRET_ACCESS_KEY=sk", "AWS_REGION=us-east-1",
