@@ -153,6 +153,21 @@ func NewBackend(ctx context.Context, name string, opts Options) (Backend, error)
 	return nil, fmt.Errorf("unknown backend %q: want auto, docker or process", name)
 }
 
+// startOnFreshPorts checks spec and calls start; when another server turns
+// out to hold the target's port (errPortTaken), it calls start again, which
+// allocates fresh ports, startAttempts times in all.
+func startOnFreshPorts(ctx context.Context, spec TargetSpec, start func(context.Context, TargetSpec) (Target, error)) (Target, error) {
+	if err := checkSpec(spec); err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		t, err := start(ctx, spec)
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == startAttempts || ctx.Err() != nil {
+			return t, err
+		}
+	}
+}
+
 // instance is one way of running a target's program: a child process or a
 // container.
 type instance interface {

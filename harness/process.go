@@ -29,15 +29,7 @@ func (b *processBackend) Name() string { return BackendProcess }
 // Start starts the target; when another server turns out to hold its port
 // (errPortTaken), it tries again on fresh ports, startAttempts times in all.
 func (b *processBackend) Start(ctx context.Context, spec TargetSpec) (Target, error) {
-	if err := checkSpec(spec); err != nil {
-		return nil, err
-	}
-	for attempt := 1; ; attempt++ {
-		t, err := b.start(ctx, spec)
-		if err == nil || !errors.Is(err, errPortTaken) || attempt == startAttempts || ctx.Err() != nil {
-			return t, err
-		}
-	}
+	return startOnFreshPorts(ctx, spec, b.start)
 }
 
 func (b *processBackend) start(ctx context.Context, spec TargetSpec) (Target, error) {
