@@ -2,6 +2,8 @@ package injectors
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -94,10 +96,13 @@ func RedactQuery(rawQuery string) string {
 }
 
 // OpKey returns the operation key of a request: the method, the path, the
-// query parameters sorted with every X-Amz-* parameter left out (sensitive
-// values redacted as RedactQuery does), and the Range header, as
-// "METHOD path[?query][ range]". Requests of one operation that carry no
-// operation header share it.
+// query parameters sorted with every X-Amz-* parameter left out, and the
+// Range header, as "METHOD path[?query][ range]". Requests of one operation
+// that carry no operation header share it. The value of a sensitive
+// parameter (one RedactQuery redacts) is replaced by "#" and the first 12
+// hex digits of the SHA-256 of its decoded value, so that requests that
+// differ only in, say, continuation-token get different keys while the raw
+// value never reaches the journal.
 func OpKey(method, path, rawQuery, rangeHeader string) string {
 	var b strings.Builder
 	b.WriteString(method)
@@ -110,8 +115,8 @@ func OpKey(method, path, rawQuery, rangeHeader string) string {
 			continue
 		}
 		if sensitiveParam(names[i]) {
-			name, _, _ := strings.Cut(p, "=")
-			p = name + "=***"
+			name, value, _ := strings.Cut(p, "=")
+			p = name + "=" + valueDigest(value)
 		}
 		kept = append(kept, p)
 	}
@@ -125,6 +130,16 @@ func OpKey(method, path, rawQuery, rangeHeader string) string {
 		b.WriteString(rangeHeader)
 	}
 	return b.String()
+}
+
+// valueDigest returns "#" and the first 12 hex digits of the SHA-256 of a
+// raw query value, decoded when it decodes.
+func valueDigest(raw string) string {
+	if dec, err := url.QueryUnescape(raw); err == nil {
+		raw = dec
+	}
+	sum := sha256.Sum256([]byte(raw))
+	return "#" + hex.EncodeToString(sum[:])[:12]
 }
 
 // ReadJournal decodes journal lines from r. It stops at the first line that

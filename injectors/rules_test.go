@@ -3,6 +3,7 @@ package injectors
 import (
 	"math/rand/v2"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,6 +93,9 @@ func TestOpKeyAndRedaction(t *testing.T) {
 	if got := OpKey("HEAD", "/b/k", "", ""); got != "HEAD /b/k" {
 		t.Errorf("OpKey = %q", got)
 	}
+	if got, want := OpKey("GET", "/b", "list-type=2&api_token=a%2Fb", ""), OpKey("GET", "/b", "api_token=a/b&list-type=2", ""); got != want {
+		t.Errorf("OpKey of one decoded value: %q != %q", got, want)
+	}
 	red := RedactQuery("X-Amz-Credential=AK%2F1&x=1&X-Amz-Signature=abc&sessionToken=t&client_secret=s&X-Amz-Security-Token=z")
 	want := "X-Amz-Credential=***&x=1&X-Amz-Signature=***&sessionToken=***&client_secret=***&X-Amz-Security-Token=***"
 	if red != want {
@@ -109,5 +113,34 @@ func TestRetryAfterMS(t *testing.T) {
 	}
 	if got := retryAfterMS("soon", now); got != 0 {
 		t.Errorf("garbage: %d", got)
+	}
+}
+
+// TestOpKeyTellsTokenValuesApart: ListObjectsV2 pages differ only in their
+// continuation-token, so keying on the redacted "***" made three pages look
+// like one operation attempted three times.
+func TestOpKeyTellsTokenValuesApart(t *testing.T) {
+	keys := map[string]bool{}
+	for _, tok := range []string{"p1", "p2", "p3"} {
+		k := OpKey("GET", "/bucket", "list-type=2&continuation-token="+tok, "")
+		if strings.Contains(k, "="+tok) {
+			t.Errorf("OpKey %q carries the raw token %q", k, tok)
+		}
+		keys[k] = true
+	}
+	if len(keys) != 3 {
+		t.Errorf("three continuation tokens gave %d op_keys: %v", len(keys), keys)
+	}
+	a := OpKey("GET", "/bucket", "list-type=2&continuation-token=p1", "")
+	b := OpKey("GET", "/bucket", "continuation-token=p1&list-type=2", "")
+	if a != b {
+		t.Errorf("one token value gave two op_keys: %q, %q", a, b)
+	}
+	if want := "GET /bucket?continuation-token=#f64551fcd6f0&list-type=2"; a != want { // sha256("p1")[:12]
+		t.Errorf("OpKey = %q, want %q", a, want)
+	}
+	// X-Amz-* parameters stay out entirely, even the sensitive ones.
+	if k := OpKey("GET", "/b/k", "X-Amz-Signature=s1&X-Amz-Security-Token=t1", ""); k != "GET /b/k" {
+		t.Errorf("OpKey = %q, want X-Amz-* left out", k)
 	}
 }
