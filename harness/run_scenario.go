@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -50,7 +51,8 @@ type scenarioRun struct {
 	rc       *receiver.Receiver
 	timers   *Timers
 	journals []*os.File
-	ports    []int // proxy and receiver ports, released at teardown
+	ports    []int        // proxy and receiver ports, released at teardown
+	fired    atomic.Int64 // timer faults fired (crash or pause), for the console
 
 	mu       sync.Mutex
 	restarts sync.WaitGroup
@@ -133,6 +135,9 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	if err == nil {
 		s.phase("observe")
 		obsIn.TimerFaults = s.disarm(tctx)
+		if s.r.console != nil {
+			s.r.console.Faults(s.label, s.injectedSoFar())
+		}
 		if e := s.bringBack(tctx); e != nil {
 			err = e
 		}
@@ -256,8 +261,20 @@ func (s *scenarioRun) boot(ctx context.Context) error {
 			s.mu.Unlock()
 		}
 		return tg, ok
-	}, TimerOptions{Now: s.r.now})
+	}, TimerOptions{Now: s.r.now, OnEvent: s.timerEvent})
 	return nil
+}
+
+// timerEvent counts a timer fault that fired (as the report's
+// faults_injected does) and shows the new total on the console.
+func (s *scenarioRun) timerEvent(e TimerEvent) {
+	if e.Err != nil || (e.Action != "crash" && e.Action != "pause") {
+		return
+	}
+	s.fired.Add(1)
+	if s.r.console != nil {
+		s.r.console.Faults(s.label, s.injectedSoFar())
+	}
 }
 
 func (s *scenarioRun) startProxy(ctx context.Context, i int, t *scenarios.Target) error {
@@ -449,8 +466,11 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
+// injectedSoFar counts the faults injected so far: requests a proxy rule
+// fired on, plus timer faults fired. Safe to call from the timers'
+// goroutines (proxies are not added once the timers are armed).
 func (s *scenarioRun) injectedSoFar() int {
-	n := 0
+	n := int(s.fired.Load())
 	for _, p := range s.proxies {
 		for _, c := range p.Counters() {
 			n += int(c.Injected)
