@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"sort"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/gameday/gameday/harness"
 	"github.com/gameday/gameday/injectors"
-	"github.com/gameday/gameday/policies"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -231,63 +229,23 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// loadForRun collects and loads every scenario and checks every policy,
+// loadForRun is step 1 of run: checkScenarios (what validate checks),
 // reporting all problems at once as bad input (exit 2).
 func loadForRun(args, filter []string) ([]*scenarios.Scenario, error) {
-	files, err := scenarios.Collect(args)
-	var problems []string
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
-	var list []*scenarios.Scenario
-	names := map[string]string{}
-	for _, f := range files {
-		sc, err := scenarios.LoadFile(f)
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		if prev, ok := names[sc.Name]; ok {
-			problems = append(problems, fmt.Sprintf("%s: scenario name %q is also used by %s", f, sc.Name, prev))
-			continue
-		}
-		names[sc.Name] = f
-		if p := sc.Workload.Policy; p != "" {
-			if _, err := policies.Load(p); err != nil {
-				problems = append(problems, fmt.Sprintf("%s: policy: %v", f, err))
-			}
-		}
-		if len(sc.Workload.Exec) > 0 {
-			if err := checkExec(sc); err != nil {
-				problems = append(problems, fmt.Sprintf("%s: workload exec: %v", f, err))
-			}
-		}
-		if matchesFilter(sc, filter) {
-			list = append(list, sc)
-		}
-	}
+	loaded, problems := checkScenarios(args)
 	if len(problems) > 0 {
 		return nil, badInput(errors.New(strings.Join(problems, "\n")))
+	}
+	var list []*scenarios.Scenario
+	for _, l := range loaded {
+		if matchesFilter(l.sc, filter) {
+			list = append(list, l.sc)
+		}
 	}
 	if len(list) == 0 {
 		return nil, badInput(fmt.Errorf("run: no scenario matches --filter %s", strings.Join(filter, ",")))
 	}
 	return list, nil
-}
-
-// checkExec checks that the workload's program exists: a bare name on PATH,
-// a path relative to the scenario file's folder.
-func checkExec(sc *scenarios.Scenario) error {
-	prog := sc.Workload.Exec[0]
-	if !strings.Contains(prog, "/") {
-		_, err := exec.LookPath(prog)
-		return err
-	}
-	if !filepath.IsAbs(prog) {
-		prog = filepath.Join(filepath.Dir(sc.File), prog)
-	}
-	_, err := os.Stat(prog)
-	return err
 }
 
 func matchesFilter(sc *scenarios.Scenario, filter []string) bool {

@@ -35,8 +35,8 @@ func TestRunBadInputExits2BeforeAnything(t *testing.T) {
 		want string
 	}{
 		{[]string{"run", "--out", out, bad}, "bad.yaml:2:1"},
-		{[]string{"run", "--out", out, badPolicy}, "policy"},
-		{[]string{"run", "--out", out, noExec}, "workload exec"},
+		{[]string{"run", "--out", out, badPolicy}, "p.yaml:1:23: retry.max_attempts"},
+		{[]string{"run", "--out", out, noExec}, "no-exec.yaml:3:12: workload.exec: program \"./missing.sh\": no such file"},
 		{[]string{"run", "--out", out, filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
 		{[]string{"run", "--out", out, "--backend", "nowhere", library}, "--backend"},
 		{[]string{"run", "--out", out, "--parallel", "0", library}, "--parallel"},

@@ -167,3 +167,61 @@ func TestSchemaPrintsTheCommittedSchemas(t *testing.T) {
 		t.Errorf("schema pipeline: exit %d, want 2", code)
 	}
 }
+
+// validate applies run's step 1: what run rejects with exit 2 before
+// starting anything, validate rejects too, pointing into the file.
+func TestValidateAppliesRunsChecks(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	noProg := write("no-prog.yaml", "name: no-prog\ntargets: {api: {kind: stub}}\nworkload:\n  exec: [\"/nonexistent/prog\", \"-v\"]\n")
+	notExec := write("not-exec.yaml", "name: not-exec\ntargets: {api: {kind: stub}}\nworkload: {exec: [./data.txt]}\n")
+	write("data.txt", "not a program\n")
+	notOnPath := write("not-on-path.yaml", "name: not-on-path\ntargets: {api: {kind: stub}}\nworkload: {exec: [gameday-no-such-program]}\n")
+	first := write("first.yaml", "name: twin\ntargets: {api: {kind: stub}}\nworkload: {pipeline: reference}\n")
+	second := write("second.yaml", "# the same name as first.yaml\nname: twin\ntargets: {api: {kind: stub}}\nworkload: {pipeline: reference}\n")
+	good := filepath.Join(library, "storage-503-single-transient.yaml")
+
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantOut string
+		wantErr string
+	}{
+		{"missing exec program", []string{noProg}, "",
+			noProg + `:4:3: workload.exec: program "/nonexistent/prog": no such file (looked for /nonexistent/prog)` + "\n"},
+		{"exec not executable", []string{notExec}, "",
+			notExec + `:3:12: workload.exec: program "./data.txt" is not executable` + "\n"},
+		{"exec not on PATH", []string{notOnPath}, "",
+			notOnPath + `:3:12: workload.exec: program "gameday-no-such-program" not found on PATH` + "\n"},
+		{"one file twice", []string{good, good}, "ok " + good + "\n",
+			good + `:5:7: name: scenario name "storage-503-single-transient" is also used by ` + good + "\n"},
+		{"two files, one name", []string{first, second}, "ok " + first + "\n",
+			second + `:2:7: name: scenario name "twin" is also used by ` + first + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, append([]string{"validate"}, tc.args...)...)
+			if code != cli.ExitBadInput {
+				t.Errorf("validate: exit %d, want 2; stderr %q", code, errOut)
+			}
+			if out != tc.wantOut {
+				t.Errorf("stdout %q, want %q", out, tc.wantOut)
+			}
+			if errOut != tc.wantErr {
+				t.Errorf("stderr:\n%s\nwant:\n%s", errOut, tc.wantErr)
+			}
+			// run rejects it the same way, before anything starts.
+			outDir := filepath.Join(t.TempDir(), "out")
+			code, _, runErr := runCLI(t, append([]string{"run", "--out", outDir}, tc.args...)...)
+			if code != cli.ExitBadInput || !strings.Contains(runErr, strings.TrimSuffix(tc.wantErr, "\n")) {
+				t.Errorf("run: exit %d, stderr %q; want exit 2 with %q", code, runErr, tc.wantErr)
+			}
+		})
+	}
+}
