@@ -20,10 +20,13 @@ import (
 //     a judged expectation over one that hit an infrastructure error, so the
 //     replay command reproduces a failure; else the first seed.
 //
-// Expectations are matched by name; one missing from a run (e.g. after an
-// infrastructure error) counts as not held in that run. Each expectation's
-// got and message come from the first run it failed in, else from the first
-// run.
+// Expectations are matched by name. One missing from a run (an
+// infrastructure error before the workload ran) was not judged in that run:
+// the run's seed goes to NotJudgedSeeds and the run counts neither in Held
+// nor in Runs, so it makes the expectation neither failed nor flaky; the
+// run's error is the aggregate's Error. An expectation passes when it held
+// in every run that judged it. Each expectation's got and message come from
+// the first run it failed in, else from the first run that judged it.
 func Aggregate(runs []Scenario) (Scenario, error) {
 	if len(runs) == 0 {
 		return Scenario{}, errors.New("aggregate repeats: no runs")
@@ -75,10 +78,14 @@ func Aggregate(runs []Scenario) (Scenario, error) {
 
 	for i := range out.Expectations {
 		agg := &out.Expectations[i]
-		agg.Runs = len(runs)
 		for _, r := range runs {
 			e, found := find(r.Expectations, agg.Name)
-			if found && e.Passed {
+			if !found {
+				agg.NotJudgedSeeds = append(agg.NotJudgedSeeds, r.Seed)
+				continue
+			}
+			agg.Runs++
+			if e.Passed {
 				agg.Held++
 				if agg.Got == "" {
 					agg.Got = e.Got
@@ -88,11 +95,7 @@ func Aggregate(runs []Scenario) (Scenario, error) {
 			agg.FailedSeeds = append(agg.FailedSeeds, r.Seed)
 			if agg.Message == "" { // the first failure explains the expectation
 				agg.Got, agg.Inconclusive = e.Got, e.Inconclusive
-				agg.Message = e.Message
-				if !found {
-					agg.Message = "not judged"
-				}
-				agg.Message = fmt.Sprintf("seed %d: %s", r.Seed, agg.Message)
+				agg.Message = fmt.Sprintf("seed %d: %s", r.Seed, e.Message)
 			}
 		}
 		agg.Passed = agg.Held == agg.Runs

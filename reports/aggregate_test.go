@@ -1,6 +1,8 @@
 package reports_test
 
 import (
+	"bytes"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -88,15 +90,55 @@ var _ = Describe("Aggregate", func() {
 		Expect(agg.Seed).To(Equal(int64(1)))
 	})
 
-	It("counts an expectation missing from a run (infrastructure error) as not held", func() {
+	It("leaves an expectation a run did not judge (infrastructure error) out of held, failed and flaky", func() {
 		bad := run(2, false)
 		bad.Error = "start target storage: exit 1"
-		agg, err := reports.Aggregate([]reports.Scenario{run(1, true, held("pages")), bad})
+		agg, err := reports.Aggregate([]reports.Scenario{run(1, true, held("pages"), held("artifacts")), bad,
+			run(3, false, held("pages"), broke("artifacts", "1", "second model"))})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(agg.Error).To(Equal("seed 2: start target storage: exit 1"))
 		Expect(agg.Verdict()).To(Equal("ERROR"))
-		Expect(agg.Expectations[0].Held).To(Equal(1))
-		Expect(agg.Expectations[0].Message).To(Equal("seed 2: not judged"))
+		Expect(agg.Expectations).To(Equal([]reports.Expectation{
+			{Name: "pages", Passed: true, Want: "0", Got: "0", Held: 2, Runs: 2, NotJudgedSeeds: []int64{2}},
+			{Name: "artifacts", Passed: false, Want: "0", Got: "1", Message: "seed 3: second model", Held: 1, Runs: 2,
+				FailedSeeds: []int64{3}, NotJudgedSeeds: []int64{2}},
+		}))
+		Expect(agg.Seed).To(Equal(int64(3)), "the judged failure is the one to replay")
+	})
+
+	It("counts a repeat whose one seed hit an infrastructure error as errored, and nothing else", func() {
+		bad := run(2, false)
+		bad.Error = "start target storage: exit 1"
+		agg, err := reports.Aggregate([]reports.Scenario{
+			run(1, true, held("pages"), held("artifacts"), held("outcome")), bad,
+			run(3, true, held("pages"), held("artifacts"), held("outcome"))})
+		Expect(err).NotTo(HaveOccurred())
+		r := &reports.Result{Backend: "process", Repeat: 3, Scenarios: []reports.Scenario{agg}}
+		r.Summarize()
+		Expect(r.Summary).To(Equal(reports.Summary{Scenarios: 1, Failed: 1, Errored: 1,
+			Expectations: 3, ExpectationsFailed: 0, Flaky: 0}))
+		Expect(r.ExitCode()).To(Equal(3))
+
+		var junit bytes.Buffer
+		Expect(reports.WriteJUnit(&junit, r)).To(Succeed())
+		Expect(junit.String()).To(ContainSubstring(`<testsuites name="gameday" tests="4" failures="0" errors="1"`))
+		Expect(junit.String()).NotTo(ContainSubstring("<failure"))
+
+		var md, text bytes.Buffer
+		Expect(reports.WriteMarkdown(&md, r)).To(Succeed())
+		Expect(reports.WriteText(&text, r)).To(Succeed())
+		for _, out := range []string{md.String(), text.String()} {
+			Expect(out).To(ContainSubstring("start target storage: exit 1"))
+			Expect(out).NotTo(ContainSubstring("not judged"))
+			Expect(out).NotTo(ContainSubstring("flaky"))
+		}
+
+		// It survives report.json.
+		var js bytes.Buffer
+		Expect(reports.WriteJSON(&js, r)).To(Succeed())
+		back, err := reports.ReadJSON(&js)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(back.Scenarios[0].Expectations[0].NotJudgedSeeds).To(Equal([]int64{2}))
 	})
 
 	It("rejects no runs and mixed scenarios", func() {

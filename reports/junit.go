@@ -147,6 +147,9 @@ func junitText(s Scenario, e Expectation) string {
 		if len(e.FailedSeeds) > 0 {
 			held += "; failed seeds " + joinSeeds(e.FailedSeeds)
 		}
+		if len(e.NotJudgedSeeds) > 0 {
+			held += "; not judged in seeds " + joinSeeds(e.NotJudgedSeeds)
+		}
 		lines = append(lines, held)
 	}
 	if s.Replayable() {

@@ -99,6 +99,9 @@ func mdExpectation(e Expectation) string {
 		if len(e.FailedSeeds) > 0 {
 			b.WriteString("; failed seeds " + joinSeeds(e.FailedSeeds))
 		}
+		if len(e.NotJudgedSeeds) > 0 {
+			b.WriteString("; not judged in seeds " + joinSeeds(e.NotJudgedSeeds))
+		}
 		b.WriteString(")")
 	}
 	return b.String()

@@ -97,9 +97,14 @@ type Expectation struct {
 	// judge backoff).
 	Inconclusive bool `json:"inconclusive,omitempty"`
 	// Held and Runs are set with repeats: in how many of Runs it held.
-	Held        int     `json:"held,omitempty"`
-	Runs        int     `json:"runs,omitempty"`
-	FailedSeeds []int64 `json:"failed_seeds,omitempty"`
+	// Runs counts the runs that judged it; a run that did not (an
+	// infrastructure error before the workload ran) is in NotJudgedSeeds
+	// instead, and counts neither as held nor as failed: that run's error
+	// is the scenario's Error.
+	Held           int     `json:"held,omitempty"`
+	Runs           int     `json:"runs,omitempty"`
+	FailedSeeds    []int64 `json:"failed_seeds,omitempty"`
+	NotJudgedSeeds []int64 `json:"not_judged_seeds,omitempty"`
 }
 
 // Metrics are the measurements of one scenario.
@@ -135,7 +140,7 @@ func (r *Result) Summarize() {
 		}
 		for _, e := range sc.Expectations {
 			s.Expectations++
-			if !e.Passed {
+			if !e.Passed && e.judged() {
 				s.ExpectationsFailed++
 			}
 			if e.Runs > 0 && e.Held > 0 && e.Held < e.Runs {
@@ -211,6 +216,13 @@ func (s Scenario) Verdict() string {
 	default:
 		return "FAIL"
 	}
+}
+
+// judged reports whether some run judged the expectation. One that no run
+// judged (every run of it hit an infrastructure error first) is neither
+// held nor failed.
+func (e Expectation) judged() bool {
+	return e.Runs > 0 || len(e.NotJudgedSeeds) == 0
 }
 
 // String renders an expectation as "name: want W, got G".

@@ -108,6 +108,9 @@ func expectationLine(e Expectation) string {
 		if len(e.FailedSeeds) > 0 {
 			b.WriteString("; failed seeds " + joinSeeds(e.FailedSeeds))
 		}
+		if len(e.NotJudgedSeeds) > 0 {
+			b.WriteString("; not judged in seeds " + joinSeeds(e.NotJudgedSeeds))
+		}
 		b.WriteString("]")
 	}
 	return b.String()
