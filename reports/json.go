@@ -61,9 +61,10 @@ func ReadFile(path string) (*Result, error) {
 	return r, nil
 }
 
-// withEmptyLists returns a copy of r whose nil lists and maps are empty, so
-// report.json always has "scenarios": [], "expectations": [], "alerts": {}
-// rather than null. r itself is left alone.
+// withEmptyLists returns a copy of r whose nil lists are empty, so
+// report.json always has "scenarios": [], "expectations": [] rather than
+// null, and whose alerts carry every severity of Severities (0 when none
+// fired), so "alerts" is never {} or null. r itself is left alone.
 func withEmptyLists(r *Result) *Result {
 	c := *r
 	c.Scenarios = scenariosWithEmptyLists(r.Scenarios)
@@ -76,9 +77,7 @@ func scenariosWithEmptyLists(in []Scenario) []Scenario {
 		if s.Expectations == nil {
 			s.Expectations = []Expectation{}
 		}
-		if s.Metrics.Alerts == nil {
-			s.Metrics.Alerts = map[string]int{}
-		}
+		s.Metrics.Alerts = alertsBySeverity(s.Metrics.Alerts)
 		if s.Repeats != nil {
 			rep := *s.Repeats
 			if rep.Seeds == nil {
@@ -90,6 +89,24 @@ func scenariosWithEmptyLists(in []Scenario) []Scenario {
 			s.Repeats = &rep
 		}
 		out[i] = s
+	}
+	return out
+}
+
+// Severities are the alert severities a report always counts, 0 when none
+// fired: metrics.alerts in report.json and the alerts.* properties of
+// junit.xml carry each of them.
+var Severities = []string{"info", "warning", "page"}
+
+// alertsBySeverity returns a copy of alerts with every severity of
+// Severities present (0 when absent), and any other severity kept.
+func alertsBySeverity(alerts map[string]int) map[string]int {
+	out := make(map[string]int, len(Severities)+len(alerts))
+	for _, sev := range Severities {
+		out[sev] = 0
+	}
+	for sev, n := range alerts {
+		out[sev] = n
 	}
 	return out
 }

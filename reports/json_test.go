@@ -31,7 +31,7 @@ func sample() *reports.Result {
 				{Name: "backoff.growing", Passed: false, Want: "true", Got: "1 gap", Message: "needs 3 gaps", Inconclusive: true, Held: 1, Runs: 2, FailedSeeds: []int64{3}},
 			},
 			Metrics: reports.Metrics{Requests: 10, FaultsInjected: 2, Attempts: 3, Retries: 2, Pages: 1,
-				Alerts: map[string]int{"page": 1, "info": 2}, DuplicateArtifacts: 1, RecoveryTimeMS: ms(800), SuccessRate: 0.5},
+				Alerts: map[string]int{"page": 1, "info": 2, "warning": 0}, DuplicateArtifacts: 1, RecoveryTimeMS: ms(800), SuccessRate: 0.5},
 			Error:   "",
 			Replay:  "gameday run --seed 3 a.yaml",
 			Repeats: &reports.Repeats{Runs: 2, Passed: 1, Seeds: []int64{3, 4}, FailedSeeds: []int64{3}},
@@ -70,16 +70,30 @@ var _ = Describe("report.json", func() {
 		for _, k := range []string{"requests", "faults_injected", "attempts", "retries", "pages", "alerts", "duplicate_artifacts", "recovery_time_ms", "success_rate"} {
 			Expect(m).To(HaveKey(k))
 		}
-		Expect(m["alerts"]).To(Equal(map[string]any{"page": 1.0, "info": 2.0}))
+		Expect(m["alerts"]).To(Equal(map[string]any{"page": 1.0, "info": 2.0, "warning": 0.0}))
 	})
 
-	It("writes empty lists and maps, never null", func() {
-		r := &reports.Result{Scenarios: []reports.Scenario{{Name: "a"}}}
+	It("writes empty lists, never null, and zero alerts of every severity, never {}", func() {
+		r := &reports.Result{Scenarios: []reports.Scenario{{Name: "a"}, {Name: "b", Metrics: reports.Metrics{Alerts: map[string]int{}}},
+			{Name: "c", Metrics: reports.Metrics{Alerts: map[string]int{"page": 2}}}}}
 		var buf bytes.Buffer
 		Expect(reports.WriteJSON(&buf, r)).To(Succeed())
 		Expect(buf.String()).To(ContainSubstring(`"expectations": []`))
-		Expect(buf.String()).To(ContainSubstring(`"alerts": {}`))
+		Expect(buf.String()).NotTo(ContainSubstring(`"alerts": {}`))
+		var doc struct {
+			Scenarios []struct {
+				Metrics struct {
+					Alerts map[string]int `json:"alerts"`
+				} `json:"metrics"`
+			} `json:"scenarios"`
+		}
+		Expect(json.Unmarshal(buf.Bytes(), &doc)).To(Succeed())
+		Expect(doc.Scenarios[0].Metrics.Alerts).To(Equal(map[string]int{"info": 0, "warning": 0, "page": 0}))
+		Expect(doc.Scenarios[1].Metrics.Alerts).To(Equal(map[string]int{"info": 0, "warning": 0, "page": 0}))
+		Expect(doc.Scenarios[2].Metrics.Alerts).To(Equal(map[string]int{"info": 0, "warning": 0, "page": 2}))
 		Expect(r.Scenarios[0].Expectations).To(BeNil(), "the caller's result is left alone")
+		Expect(r.Scenarios[0].Metrics.Alerts).To(BeNil(), "the caller's result is left alone")
+		Expect(r.Scenarios[2].Metrics.Alerts).To(Equal(map[string]int{"page": 2}), "the caller's result is left alone")
 		buf.Reset()
 		Expect(reports.WriteJSON(&buf, &reports.Result{})).To(Succeed())
 		Expect(buf.String()).To(ContainSubstring(`"scenarios": []`))

@@ -169,13 +169,14 @@ func metricProperties(s Scenario) []junitProperty {
 		{"duplicate_artifacts", strconv.Itoa(m.DuplicateArtifacts)},
 		{"success_rate", strconv.FormatFloat(m.SuccessRate, 'f', -1, 64)},
 	}
-	sevs := make([]string, 0, len(m.Alerts))
-	for sev := range m.Alerts {
+	alerts := alertsBySeverity(m.Alerts)
+	sevs := make([]string, 0, len(alerts))
+	for sev := range alerts {
 		sevs = append(sevs, sev)
 	}
 	slices.Sort(sevs)
 	for _, sev := range sevs {
-		props = append(props, junitProperty{"alerts." + sev, strconv.Itoa(m.Alerts[sev])})
+		props = append(props, junitProperty{"alerts." + sev, strconv.Itoa(alerts[sev])})
 	}
 	if m.RecoveryTimeMS != nil {
 		props = append(props, junitProperty{"recovery_time_ms", strconv.FormatInt(*m.RecoveryTimeMS, 10)})
