@@ -14,7 +14,7 @@ import (
 // Removed is one thing Clean removed.
 type Removed struct {
 	RunID  string
-	What   string // "process", "container", "dir", "record"
+	What   string // "process", "process group", "container", "dir", "record"
 	ID     string // pid, container id, path
 	Target string
 }
@@ -27,7 +27,8 @@ func (r Removed) String() string {
 }
 
 // Clean removes what runs that no longer live left behind: their processes
-// (matched by recorded pid and start time, never by name), their containers
+// (matched by recorded pid and start time, never by name), the process
+// group of a workload attempt that was running (grandchildren included), their containers
 // (by the gameday.run label, including containers of runs with no record),
 // their temporary directories and their records. Runs whose owner process
 // still lives are left alone. Docker is skipped when no daemon answers.
@@ -58,6 +59,14 @@ func Clean(ctx context.Context) ([]Removed, error) {
 			}
 			removed = append(removed, Removed{RunID: rec.RunID, What: "process", ID: fmt.Sprint(p.PID), Target: p.Target})
 		}
+		if w := rec.Workload; w != nil {
+			killed, err := killGroup(ctx, *w)
+			if err != nil {
+				errs = append(errs, err)
+			} else if killed {
+				removed = append(removed, Removed{RunID: rec.RunID, What: "process group", ID: fmt.Sprint(w.PGID), Target: w.Target})
+			}
+		}
 		if rec.Dir != "" {
 			if _, err := os.Stat(rec.Dir); err == nil {
 				if err := os.RemoveAll(rec.Dir); err != nil {
@@ -77,6 +86,44 @@ func Clean(ctx context.Context) ([]Removed, error) {
 		errs = append(errs, err)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// killGroup SIGKILLs what is left of the process group p leads and waits
+// until none of it runs. It reports whether anything was left. The group is
+// known to be the recorded one when its leader runs with the recorded start
+// time, or when the leader's pid is free while members remain: Linux hands
+// out no pid whose number is still a live group's id, so a group that lost
+// its leader keeps its id until its last member is gone. A leader pid taken
+// by another process means the group died and the number was reused: left
+// alone.
+func killGroup(ctx context.Context, p ProcessRecord) (bool, error) {
+	pgid := p.PGID
+	if pgid <= 0 {
+		pgid = p.PID
+	}
+	if start, err := ProcessStartTime(p.PID); err == nil && start != p.Start {
+		return false, nil
+	}
+	if len(groupMembers(pgid)) == 0 {
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		// Again on every tick: a member may fork while the group dies.
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		_ = syscall.Kill(-pgid, syscall.SIGCONT)
+		if len(groupMembers(pgid)) == 0 {
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return true, fmt.Errorf("process group %d did not die: %w", pgid, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // waitGone waits until p no longer runs (our child or not, a killed process

@@ -89,4 +89,38 @@ var _ = Describe("Clean", func() {
 		Expect(processGone(child.Process.Pid)).To(BeFalse())
 		Expect(rec).To(BeAnExistingFile())
 	})
+
+	It("kills a dead run's workload group whose leader is gone, and leaves a reused leader pid alone", func(ctx SpecContext) {
+		// sh leads its group and runs sleep; kill sh alone, as Pdeathsig
+		// does when the harness dies: sleep stays in the group.
+		cmd := exec.Command("sh", "-c", "sleep 303; true")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		Expect(cmd.Start()).To(Succeed())
+		pgid := cmd.Process.Pid
+		start, err := harness.ProcessStartTime(pgid)
+		Expect(err).NotTo(HaveOccurred())
+		waited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(waited) }()
+		DeferCleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
+		Eventually(func() int { return len(harness.GroupMembers(pgid)) }).Should(Equal(2))
+		Expect(syscall.Kill(pgid, syscall.SIGKILL)).To(Succeed())
+		<-waited
+		Expect(harness.GroupMembers(pgid)).To(HaveLen(1), "sleep is left, as after a kill -9 of the harness")
+
+		// Another group whose recorded leader pid now runs another program.
+		other := startSleeper()
+		oStart, err := harness.ProcessStartTime(other.Process.Pid)
+		Expect(err).NotTo(HaveOccurred())
+
+		writeRecord(harness.RunRecord{RunID: "clean-spec-workload", Owner: deadOwner(),
+			Workload: &harness.ProcessRecord{Target: "workload", PID: pgid, Start: start, PGID: pgid}})
+		writeRecord(harness.RunRecord{RunID: "clean-spec-reused", Owner: deadOwner(),
+			Workload: &harness.ProcessRecord{Target: "workload", PID: other.Process.Pid, Start: oStart + 1, PGID: other.Process.Pid}})
+		removed, err := harness.Clean(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(removed).To(ContainElement(harness.Removed{RunID: "clean-spec-workload", What: "process group", ID: itoa(pgid), Target: "workload"}))
+		Expect(harness.GroupMembers(pgid)).To(BeEmpty())
+		Expect(removed).NotTo(ContainElement(SatisfyAll(HaveField("RunID", "clean-spec-reused"), HaveField("What", "process group"))))
+		Expect(processGone(other.Process.Pid)).To(BeFalse(), "a leader pid whose start time differs is not ours")
+	})
 })

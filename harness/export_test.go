@@ -32,3 +32,6 @@ func NewPortsDirRand(dir string, seed uint64) *Ports {
 	p.rng = mrand.New(mrand.NewChaCha8(b))
 	return p
 }
+
+// GroupMembers exposes groupMembers.
+var GroupMembers = groupMembers

@@ -412,6 +412,7 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 				env:     Environ(os.Environ(), env),
 				timeout: timeout,
 				log:     logw,
+				run:     s.run,
 			}, s.r.now)
 			logw.Close()
 			if lf != nil {

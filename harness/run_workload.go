@@ -35,6 +35,9 @@ type attemptSpec struct {
 	env     []string
 	timeout time.Duration
 	log     io.Writer // receives stdout and stderr, already redacting
+	// run, when set, records the attempt's process group while it runs, so
+	// that `gameday clean` can kill it after the harness itself was killed.
+	run *Run
 }
 
 // start runs one attempt to its end and returns its record (without Run,
@@ -57,7 +60,11 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 	cmd.Env = spec.env
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: the leader dies with the harness (as targets do, see
+	// process.go; strictly, with the OS thread that started it, which the Go
+	// runtime keeps while the harness runs). Its descendants do not: the
+	// run record names the group for `gameday clean`.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
@@ -73,6 +80,12 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 	}
 	pw.Close()
 	rec.Start = now()
+	pid := cmd.Process.Pid
+	if spec.run != nil {
+		if err := spec.run.setWorkload(pid, pid); err != nil {
+			fmt.Fprintf(spec.log, "gameday: record workload: %v\n", err)
+		}
+	}
 	done := make(chan struct{})
 	w.mu.Lock()
 	w.cur, w.pgid, w.done = cmd, cmd.Process.Pid, done
@@ -102,7 +115,10 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 	}
 	rec.End = now()
 	// Leave nothing of the group behind.
-	w.killPGID(cmd.Process.Pid)
+	w.killPGID(pid)
+	if spec.run != nil {
+		spec.run.clearWorkload(pid)
+	}
 	w.mu.Lock()
 	rec.Crashed = w.injected
 	rec.TimedOut = w.timedOut && !w.injected

@@ -146,3 +146,42 @@ func TestWorkloadCancelledIsNotACrash(t *testing.T) {
 		t.Fatalf("a run stopped by the harness's teardown is no crash: %+v", r)
 	}
 }
+
+func TestWorkloadRecordedWhileItRuns(t *testing.T) {
+	t.Setenv("GAMEDAY_STATE_HOME", t.TempDir())
+	run, err := NewRun("wl-record", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	w := &workload{}
+	spec := sh("echo started; exec sleep 30")
+	spec.run = run
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(ctx, spec, time.Now) }()
+	var rec *ProcessRecord
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); <-time.After(10 * time.Millisecond) {
+		run.mu.Lock()
+		if run.rec.Workload != nil {
+			c := *run.rec.Workload
+			rec = &c
+		}
+		run.mu.Unlock()
+		if rec != nil {
+			break
+		}
+	}
+	cancel()
+	<-done
+	if rec == nil {
+		t.Fatal("the running workload is not in the run record")
+	}
+	if rec.PGID != rec.PID || rec.Start == 0 || rec.Target != "workload" {
+		t.Fatalf("workload record %+v", rec)
+	}
+	recs, _, err := LoadRunRecords()
+	if err != nil || len(recs) != 1 || recs[0].Workload != nil {
+		t.Fatalf("the record still names the ended workload: %+v %v", recs, err)
+	}
+}

@@ -29,11 +29,13 @@ func StateHome() (string, error) {
 }
 
 // ProcessRecord identifies a started process by pid and kernel start time,
-// so that a recycled pid is never mistaken for it.
+// so that a recycled pid is never mistaken for it. PGID, when set, is the
+// process group it leads, which Clean kills as a whole.
 type ProcessRecord struct {
 	Target string `json:"target"`
 	PID    int    `json:"pid"`
 	Start  uint64 `json:"start"`
+	PGID   int    `json:"pgid,omitempty"`
 }
 
 // ContainerRecord names a started container.
@@ -51,6 +53,9 @@ type RunRecord struct {
 	Dir        string            `json:"dir,omitempty"`
 	Processes  []ProcessRecord   `json:"processes,omitempty"`
 	Containers []ContainerRecord `json:"containers,omitempty"`
+	// Workload is the workload attempt running now: the leader of its
+	// process group (Target "workload").
+	Workload *ProcessRecord `json:"workload,omitempty"`
 }
 
 // Run is one harness run: its id (the value of the `gameday.run` container
@@ -134,6 +139,31 @@ func (r *Run) removeProcess(pid int) {
 	_ = r.saveLocked()
 }
 
+// setWorkload records the running workload attempt, whose leader pid
+// leads process group pgid.
+func (r *Run) setWorkload(pid, pgid int) error {
+	start, err := ProcessStartTime(pid)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rec.Workload = &ProcessRecord{Target: "workload", PID: pid, Start: start, PGID: pgid}
+	return r.saveLocked()
+}
+
+// clearWorkload forgets the workload attempt led by pid, once its group is
+// dead.
+func (r *Run) clearWorkload(pid int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rec.Workload == nil || r.rec.Workload.PID != pid {
+		return
+	}
+	r.rec.Workload = nil
+	_ = r.saveLocked()
+}
+
 func (r *Run) addContainer(target, id string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -202,6 +232,40 @@ func processState(pid int) (string, error) {
 		return "", fmt.Errorf("process %d: malformed stat", pid)
 	}
 	return s[i+2 : i+3], nil
+}
+
+// groupMembers returns the live (not zombie) processes of process group
+// pgid, from /proc/<pid>/stat field 5.
+func groupMembers(pgid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		s := string(data)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		// f[0] is field 3 (state), f[2] field 5 (pgrp).
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // alive reports whether p still runs: the pid exists with the recorded start
