@@ -35,3 +35,7 @@ func NewPortsDirRand(dir string, seed uint64) *Ports {
 
 // GroupMembers exposes groupMembers.
 var GroupMembers = groupMembers
+
+// RunScenariosListenHook is RunScenarios with hook seeing every port
+// allocated for a proxy or the alert receiver before it is listened on.
+var RunScenariosListenHook = runScenarios

@@ -68,6 +68,7 @@ type runner struct {
 	gamedayBin string
 	now        func() time.Time
 	random     func([]byte)
+	listenHook func(port int) // see runScenarios
 
 	mu      sync.Mutex
 	backend string
@@ -82,7 +83,15 @@ type runner struct {
 // an Error. The returned error is about writing the outputs only; the exit
 // code follows from the Result (Result.ExitCode).
 func RunScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptions) (*reports.Result, error) {
-	r := &runner{opts: opts, out: opts.Out, ports: NewPorts(), console: opts.Console, now: opts.Now, random: opts.Random}
+	return runScenarios(ctx, list, opts, nil)
+}
+
+// runScenarios is RunScenarios; listenHook, when set, sees every port
+// allocated for a proxy or the alert receiver before it is listened on
+// (tests put a foreign server there).
+func runScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptions, listenHook func(port int)) (*reports.Result, error) {
+	r := &runner{opts: opts, out: opts.Out, ports: NewPorts(), console: opts.Console, now: opts.Now, random: opts.Random,
+		listenHook: listenHook}
 	if r.now == nil {
 		r.now = time.Now
 	}

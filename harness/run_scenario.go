@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -210,12 +212,13 @@ func (s *scenarioRun) boot(ctx context.Context) error {
 		return &infraError{fmt.Errorf("backend %s: %w", s.r.opts.Backend, err)}
 	}
 	s.r.noteBackend(backend.Name())
-	rport, err := s.r.ports.Allocate()
-	if err != nil {
-		return &infraError{fmt.Errorf("alert receiver: %w", err)}
-	}
-	s.ports = append(s.ports, rport)
-	s.rc, err = receiver.Start(ctx, receiver.Options{Addr: "127.0.0.1:" + strconv.Itoa(rport)})
+	err = s.onFreshPort(func(port int) error {
+		rc, err := receiver.Start(ctx, receiver.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})
+		if err == nil {
+			s.rc = rc
+		}
+		return err
+	})
 	if err != nil {
 		return &infraError{fmt.Errorf("alert receiver: %w", err)}
 	}
@@ -283,11 +286,6 @@ func (s *scenarioRun) startProxy(ctx context.Context, i int, t *scenarios.Target
 	if err != nil {
 		return &infraError{fmt.Errorf("proxy %s: %w", t.Name, err)}
 	}
-	port, err := s.r.ports.Allocate()
-	if err != nil {
-		return &infraError{fmt.Errorf("proxy %s: %w", t.Name, err)}
-	}
-	s.ports = append(s.ports, port)
 	jf, err := os.Create(filepath.Join(s.run.Dir, "journal-"+t.Name+".jsonl"))
 	if err != nil {
 		return &infraError{fmt.Errorf("proxy %s journal: %w", t.Name, err)}
@@ -297,15 +295,20 @@ func (s *scenarioRun) startProxy(ctx context.Context, i int, t *scenarios.Target
 		kind = injectors.KindS3
 	}
 	name := t.Name
-	p, err := injectors.New(injectors.Config{
-		Upstream: up,
-		Listen:   "127.0.0.1:" + strconv.Itoa(port),
-		Kind:     kind,
-		Target:   name,
-		Journal:  jf,
-		Seed:     s.seed + int64(i),
-		OnCrash:  func(ctx context.Context, r injectors.Rule) error { return s.onCrash(ctx, name, r) },
-		OnPause:  func(ctx context.Context, r injectors.Rule) error { return s.onPause(ctx, name, r) },
+	var p *injectors.Proxy
+	err = s.onFreshPort(func(port int) error {
+		var err error
+		p, err = injectors.New(injectors.Config{
+			Upstream: up,
+			Listen:   "127.0.0.1:" + strconv.Itoa(port),
+			Kind:     kind,
+			Target:   name,
+			Journal:  jf,
+			Seed:     s.seed + int64(i),
+			OnCrash:  func(ctx context.Context, r injectors.Rule) error { return s.onCrash(ctx, name, r) },
+			OnPause:  func(ctx context.Context, r injectors.Rule) error { return s.onPause(ctx, name, r) },
+		})
+		return err
 	})
 	if err != nil {
 		jf.Close()
@@ -317,6 +320,37 @@ func (s *scenarioRun) startProxy(ctx context.Context, i int, t *scenarios.Target
 		return &infraError{fmt.Errorf("proxy %s: %w", t.Name, err)}
 	}
 	return nil
+}
+
+// listenAttempts is how often a proxy or the alert receiver is started on
+// a fresh port when its port turns out to be taken: the allocator's probe
+// and the later listen are not atomic, so a program outside gameday can
+// take the port in between.
+const listenAttempts = 3
+
+// onFreshPort calls listen with a port from the allocator, and again with a
+// fresh one, listenAttempts times in all, while it fails with EADDRINUSE. A
+// port that failed is released; the one that worked is released at
+// teardown.
+func (s *scenarioRun) onFreshPort(listen func(port int) error) error {
+	for attempt := 1; ; attempt++ {
+		port, err := s.r.ports.Allocate()
+		if err != nil {
+			return err
+		}
+		if s.r.listenHook != nil {
+			s.r.listenHook(port)
+		}
+		err = listen(port)
+		if err == nil {
+			s.ports = append(s.ports, port)
+			return nil
+		}
+		s.r.ports.Release(port)
+		if !errors.Is(err, syscall.EADDRINUSE) || attempt == listenAttempts {
+			return err
+		}
+	}
 }
 
 // onCrash carries out a crash rule fired on the proxy of target.
