@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -125,10 +127,17 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 	w.cur, w.pgid = nil, 0
 	close(done)
 	w.mu.Unlock()
-	// Let the log copy drain (every writer of the pipe is dead by now).
+	// Let the log copy drain. Every writer of the pipe is dead by now,
+	// unless a descendant left the group (setsid) holding it: found by the
+	// pipe it holds, it is killed too.
 	select {
 	case <-copied:
-	case <-time.After(5 * time.Second):
+	case <-time.After(escapeGrace):
+		killPipeHolders(pr)
+		select {
+		case <-copied:
+		case <-time.After(5 * time.Second):
+		}
 	}
 	pr.Close()
 
@@ -149,6 +158,85 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 		rec.ExitCode = 127
 	}
 	return rec
+}
+
+// escapeGrace is how long the log pipe may stay open after the workload's
+// group was killed before the harness looks for escaped holders.
+const escapeGrace = 100 * time.Millisecond
+
+// killPipeHolders SIGKILLs every other process that holds the pipe whose
+// read end is r: descendants of the workload that left its process group
+// and so outlived the group's kill (the harness's own children excepted).
+// Each is checked again after it is pinned (os.FindProcess holds a pidfd),
+// so a recycled pid is never hit.
+func killPipeHolders(r *os.File) {
+	fi, err := r.Stat()
+	if err != nil {
+		return
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return
+	}
+	link := fmt.Sprintf("pipe:[%d]", st.Ino)
+	self := os.Getpid()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		// The harness's own children are left alone: a child forked by
+		// another start of this harness holds the pipe until its exec
+		// closes it, and the escaped are grandchildren at least.
+		if err != nil || pid == self || parentOf(pid) == self || !holdsFile(pid, link) {
+			continue
+		}
+		p, err := os.FindProcess(pid)
+		if err != nil {
+			continue
+		}
+		if holdsFile(pid, link) {
+			_ = p.Kill()
+		}
+		_ = p.Release()
+	}
+}
+
+// parentOf returns the parent pid of pid (field 4 of /proc/<pid>/stat), 0
+// when unknown.
+func parentOf(pid int) int {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// holdsFile reports whether process pid has a descriptor whose link is
+// link.
+func holdsFile(pid int, link string) bool {
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if l, err := os.Readlink(dir + "/" + e.Name()); err == nil && l == link {
+			return true
+		}
+	}
+	return false
 }
 
 // killGroup SIGKILLs the current process group (and thaws it, so a paused

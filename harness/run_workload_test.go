@@ -185,3 +185,47 @@ func TestWorkloadRecordedWhileItRuns(t *testing.T) {
 		t.Fatalf("the record still names the ended workload: %+v %v", recs, err)
 	}
 }
+
+// procsWithArgs lists the live processes whose command line is exactly
+// args.
+func procsWithArgs(args ...string) []int {
+	want := strings.Join(args, "\x00") + "\x00"
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cl, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && string(cl) == want && pidAlive(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func TestWorkloadDescendantThatLeftTheGroupIsKilled(t *testing.T) {
+	up := t.TempDir() + "/up"
+	spec := sh(`setsid sh -c 'touch "$UP"; exec sleep 31.7' & while [ ! -e "$UP" ]; do sleep 0.01; done`)
+	spec.env = append(spec.env, "UP="+up)
+	defer func() {
+		for _, pid := range procsWithArgs("sleep", "31.7") {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}()
+	start := time.Now()
+	r := (&workload{}).run(context.Background(), spec, time.Now)
+	took := time.Since(start)
+	if !r.Succeeded() {
+		t.Fatalf("run: %+v", r)
+	}
+	if took > 3*time.Second {
+		t.Fatalf("the run took %s: the log drain waited for the escaped process", took)
+	}
+	for i := 0; i < 200 && len(procsWithArgs("sleep", "31.7")) > 0; i++ {
+		<-time.After(10 * time.Millisecond)
+	}
+	if ps := procsWithArgs("sleep", "31.7"); len(ps) > 0 {
+		t.Fatalf("the escaped descendant %v survived the run", ps)
+	}
+}
