@@ -44,7 +44,7 @@ func writeScenario(dir, name, body string) *scenarios.Scenario {
 }
 
 var _ = Describe("the console's fault counter", func() {
-	It("counts timer faults, as the report's faults_injected does", func(ctx SpecContext) {
+	It("counts timer faults and keeps proxy faults past disarm, as the report's faults_injected does", func(ctx SpecContext) {
 		dir := GinkgoT().TempDir()
 		sc := writeScenario(dir, "timer-count", `
 name: timer-count
@@ -56,9 +56,14 @@ targets:
     routes:
       - {method: GET, path: /v1/schema, json: {version: 3}}
 workload:
-  exec: ["sh", "-c", "if [ \"$GAMEDAY_ATTEMPT\" = 0 ]; then exec sleep 30; fi"]
+  exec: ["sh", "-c", "curl -s -o /dev/null \"$GAMEDAY_API_URL/v1/schema\"; if [ \"$GAMEDAY_ATTEMPT\" = 0 ]; then exec sleep 30; fi"]
   restarts: 1
 faults:
+  - name: api-503
+    target: api
+    match: {method: GET, path: /v1/schema}
+    action: {status: 503}
+    times: 1
   - name: kill-worker
     target: workload
     action: {crash: {}}
@@ -72,7 +77,7 @@ faults:
 		})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Scenarios).To(HaveLen(1))
-		Expect(res.Scenarios[0].Metrics.FaultsInjected).To(Equal(1), "%+v", res.Scenarios[0])
-		Expect(out.String()).To(ContainSubstring("timer-count: teardown (faults 1,"))
+		Expect(res.Scenarios[0].Metrics.FaultsInjected).To(Equal(2), "%+v", res.Scenarios[0])
+		Expect(out.String()).To(ContainSubstring("timer-count: teardown (faults 2,"))
 	}, SpecTimeout(60*time.Second))
 })

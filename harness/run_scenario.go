@@ -55,6 +55,7 @@ type scenarioRun struct {
 	journals []*os.File
 	ports    []int        // proxy and receiver ports, released at teardown
 	fired    atomic.Int64 // timer faults fired (crash or pause), for the console
+	proxied  atomic.Int64 // most proxy faults counted so far (Disarm drops the counters)
 
 	mu       sync.Mutex
 	restarts sync.WaitGroup
@@ -136,10 +137,9 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	defer tcancel()
 	if err == nil {
 		s.phase("observe")
+		s.showFaults() // the proxies' counters, before Disarm drops them
 		obsIn.TimerFaults = s.disarm(tctx)
-		if s.r.console != nil {
-			s.r.console.Faults(s.label, s.injectedSoFar())
-		}
+		s.showFaults()
 		if e := s.bringBack(tctx); e != nil {
 			err = e
 		}
@@ -275,6 +275,11 @@ func (s *scenarioRun) timerEvent(e TimerEvent) {
 		return
 	}
 	s.fired.Add(1)
+	s.showFaults()
+}
+
+// showFaults shows the faults injected so far on the console.
+func (s *scenarioRun) showFaults() {
 	if s.r.console != nil {
 		s.r.console.Faults(s.label, s.injectedSoFar())
 	}
@@ -454,9 +459,7 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 			}
 			rec.Run, rec.Attempt, rec.RunID = n, attempt, env.RunID
 			out = append(out, rec)
-			if s.r.console != nil {
-				s.r.console.Faults(s.label, s.injectedSoFar())
-			}
+			s.showFaults()
 			if !rec.Crashed || attempt >= w.Restarts {
 				break
 			}
@@ -502,16 +505,28 @@ type nopWriteCloser struct{ io.Writer }
 func (nopWriteCloser) Close() error { return nil }
 
 // injectedSoFar counts the faults injected so far: requests a proxy rule
-// fired on, plus timer faults fired. Safe to call from the timers'
-// goroutines (proxies are not added once the timers are armed).
+// fired on, plus timer faults fired. It never goes down: a disarmed
+// proxy's counters are gone, the most counted before stands. Safe to call
+// from the timers' goroutines (proxies are not added once the timers are
+// armed).
 func (s *scenarioRun) injectedSoFar() int {
-	n := int(s.fired.Load())
+	var n int64
 	for _, p := range s.proxies {
 		for _, c := range p.Counters() {
-			n += int(c.Injected)
+			n += int64(c.Injected)
 		}
 	}
-	return n
+	for {
+		old := s.proxied.Load()
+		if n <= old {
+			n = old
+			break
+		}
+		if s.proxied.CompareAndSwap(old, n) {
+			break
+		}
+	}
+	return int(n + s.fired.Load())
 }
 
 // disarm removes every fault and stops the timers (carrying out pending
