@@ -559,7 +559,7 @@ var _ = Describe("op_key of requests without an operation header", func() {
 		}
 		Expect(keys).To(HaveLen(3), "three token values, three operations: %v", keys)
 		Expect(entries[0].OpKey).To(Equal(entries[3].OpKey))
-		Expect(entries[0].OpKey).To(MatchRegexp(`^GET /`+bucket+`\?continuation-token=#[0-9a-f]{12}&list-type=2$`))
+		Expect(entries[0].OpKey).To(MatchRegexp(`^GET /` + bucket + `\?continuation-token=#[0-9a-f]{12}&list-type=2$`))
 		for _, t := range tokens {
 			Expect(string(buf.Bytes())).NotTo(ContainSubstring(t))
 		}
