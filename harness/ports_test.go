@@ -101,12 +101,17 @@ var _ = Describe("the port allocator", func() {
 			seen = map[int]int{}
 			wg   sync.WaitGroup
 		)
+		// Every allocator stays reachable to the end: a collected allocator's
+		// lock files are closed by their finalizers, which gives its ports up
+		// (as it should: an allocator nobody holds hands nothing out).
+		allocators := make([]*harness.Ports, 4)
 		for g := range 4 {
+			allocators[g] = harness.NewPortsDirRand(dir, 5) // one seed: the same candidates
 			wg.Add(1)
 			go func() {
 				defer GinkgoRecover()
 				defer wg.Done()
-				p := harness.NewPortsDirRand(dir, 5) // one seed: the same candidates
+				p := allocators[g]
 				for range 100 {
 					port, err := p.Allocate()
 					Expect(err).NotTo(HaveOccurred())
@@ -122,6 +127,7 @@ var _ = Describe("the port allocator", func() {
 		}
 		wg.Wait()
 		Expect(seen).To(HaveLen(400))
+		runtime.KeepAlive(allocators)
 	})
 
 	It("never hands out one port twice across processes", func(ctx SpecContext) {
