@@ -79,8 +79,18 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	_ = client.MakeBucket(ctx, "models", minio.MakeBucketOptions{})
-	_ = client.EnableVersioning(ctx, "models")
+	// Set-up goes through a client with minio-go's own retries: a MinIO
+	// that has just turned ready may still answer a first bucket call with a
+	// transient 503, and the policy's client (MaxRetries: 1) would not retry.
+	admin, _ := minio.New(srv.Endpoint, &minio.Options{Creds: credentialsOf(srv), Region: "us-east-1"})
+	if err := admin.MakeBucket(ctx, "models", minio.MakeBucketOptions{}); err != nil {
+		fmt.Println("make bucket:", err)
+		return
+	}
+	if err := admin.EnableVersioning(ctx, "models"); err != nil {
+		fmt.Println("versioning:", err)
+		return
+	}
 	flaky, _ := minio.New(srv.Endpoint, &minio.Options{
 		Creds: credentialsOf(srv), Region: "us-east-1", BucketLookup: minio.BucketLookupPath, MaxRetries: 1,
 		Transport: &retry.Transport{Base: &dropFirstAnswer{base: retry.NewHTTPTransport()}},
