@@ -22,6 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/gameday/gameday/internal/portlock"
 )
 
@@ -229,6 +232,17 @@ func StartMinIO(ctx context.Context, dir string) (*MinIO, error) {
 	go func() { _ = cmd.Wait(); logf.Close(); close(m.done) }()
 
 	ready := "http://" + m.Endpoint + "/minio/health/ready"
+	// /minio/health/ready can answer 200 a moment before MinIO serves
+	// signed API calls (a first bucket call may still get a 503), so a
+	// signed ListBuckets must succeed too; suites then create buckets with
+	// clients that do not retry (MaxRetries: 1) without a transient 503.
+	api, err := minio.New(m.Endpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(m.AccessKey, m.SecretKey, ""), Region: "us-east-1", MaxRetries: 1,
+	})
+	if err != nil {
+		m.Stop()
+		return nil, fmt.Errorf("minio client: %w", err)
+	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -236,7 +250,9 @@ func StartMinIO(ctx context.Context, dir string) (*MinIO, error) {
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return m, nil
+				if _, err := api.ListBuckets(ctx); err == nil {
+					return m, nil
+				}
 			}
 		}
 		select {
