@@ -52,7 +52,7 @@ func NewPorts() *Ports { return NewPortsDir(portlock.DefaultPath()) }
 func NewPortsDir(dir string) *Ports {
 	var seed [32]byte
 	_, _ = rand.Read(seed[:])
-	lo, hi := 15000, ephemeralLow()
+	lo, hi := 15000, portlock.EphemeralLow()
 	if hi-lo < 1000 {
 		lo, hi = 0, 0
 	}
@@ -66,24 +66,6 @@ func NewPortsRand(seed uint64) *Ports {
 	binary.LittleEndian.PutUint64(b[:], seed)
 	p.rng = mrand.New(mrand.NewChaCha8(b))
 	return p
-}
-
-// ephemeralLow reads the low end of the kernel's ephemeral port range,
-// 32768 when unknown.
-func ephemeralLow() int {
-	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 32768
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 1 {
-		return 32768
-	}
-	n, err := strconv.Atoi(f[0])
-	if err != nil || n < 1024 {
-		return 32768
-	}
-	return n
 }
 
 // sharedPorts is the allocator every backend of this process uses unless

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -107,4 +108,23 @@ func (l *Lock) Release() {
 	_ = os.Remove(l.path) // while still holding it: see TryLock
 	_ = l.f.Close()
 	l.f = nil
+}
+
+// EphemeralLow is the low end of the kernel's ephemeral port range
+// (ip_local_port_range), 32768 when unknown. Ports handed out below it can
+// never be taken by an outgoing connection as its source port.
+func EphemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 1 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n < 1024 {
+		return 32768
+	}
+	return n
 }

@@ -16,8 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -93,7 +91,7 @@ func ReservePort() (port int, release func(), err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	lo, hi := 15000, ephemeralLow()
+	lo, hi := 15000, portlock.EphemeralLow()
 	for range 256 {
 		port := 0
 		if hi-lo >= 1000 {
@@ -126,23 +124,6 @@ func kernelPort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// ephemeralLow is the low end of ip_local_port_range, 32768 when unknown.
-func ephemeralLow() int {
-	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 32768
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 1 {
-		return 32768
-	}
-	n, err := strconv.Atoi(f[0])
-	if err != nil || n < 1024 {
-		return 32768
-	}
-	return n
 }
 
 // MinIO is a MinIO server running as a child process.
