@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,12 +131,7 @@ func (r *Run) addProcess(target string, pid int) error {
 func (r *Run) removeProcess(pid int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, p := range r.rec.Processes {
-		if p.PID == pid {
-			r.rec.Processes = append(r.rec.Processes[:i], r.rec.Processes[i+1:]...)
-			break
-		}
-	}
+	r.rec.Processes = slices.DeleteFunc(r.rec.Processes, func(p ProcessRecord) bool { return p.PID == pid })
 	_ = r.saveLocked()
 }
 
@@ -174,12 +170,7 @@ func (r *Run) addContainer(target, id string) error {
 func (r *Run) removeContainer(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, c := range r.rec.Containers {
-		if c.ID == id {
-			r.rec.Containers = append(r.rec.Containers[:i], r.rec.Containers[i+1:]...)
-			break
-		}
-	}
+	r.rec.Containers = slices.DeleteFunc(r.rec.Containers, func(c ContainerRecord) bool { return c.ID == id })
 	_ = r.saveLocked()
 }
 
