@@ -176,7 +176,8 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	// a target then died unasked or the run was interrupted.
 	if booted || ctx.Err() != nil {
 		res.Expectations = expect.Judge(expect.Input{Expect: sc.Expect, Obs: obs, Artifacts: artifacts,
-			ArtifactsErr: artifactsErr, Timeout: timeout})
+			ArtifactsErr: artifactsErr, Timeout: timeout, Faults: sc.Faults,
+			WorkloadLog: s.r.display(filepath.Join(s.dir, "workload-run1-attempt0.log"))})
 		orderVerdicts(res.Expectations, expectOrder(sc.File))
 	}
 	res.Passed = res.Error == ""

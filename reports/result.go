@@ -96,6 +96,9 @@ type Expectation struct {
 	// Inconclusive marks a failure for lack of data (e.g. too few retries to
 	// judge backoff).
 	Inconclusive bool `json:"inconclusive,omitempty"`
+	// Evidence, on a statistical verdict (backoff.jitter, backoff.growing),
+	// says it was judged on waits pooled from evidence runs.
+	Evidence *Evidence `json:"evidence,omitempty"`
 	// Held and Runs are set with repeats: in how many of Runs it held.
 	// Runs counts the runs that judged it; a run that did not (an
 	// infrastructure error before the workload ran) is in NotJudgedSeeds
@@ -105,6 +108,18 @@ type Expectation struct {
 	Runs           int     `json:"runs,omitempty"`
 	FailedSeeds    []int64 `json:"failed_seeds,omitempty"`
 	NotJudgedSeeds []int64 `json:"not_judged_seeds,omitempty"`
+}
+
+// Evidence is what a statistical verdict was judged on when the primary
+// run alone was inconclusive.
+type Evidence struct {
+	// Runs counts the runs whose waits were pooled: the primary and the
+	// evidence runs.
+	Runs int `json:"runs"`
+	// Waits counts the pooled waits.
+	Waits int `json:"waits"`
+	// Dropped counts evidence runs left out for an infrastructure error.
+	Dropped int `json:"dropped,omitempty"`
 }
 
 // Metrics are the measurements of one scenario.

@@ -78,7 +78,10 @@ var _ = Describe("LoadFile", func() {
 		Expect(e.Alerts.Info.String()).To(Equal("<=1"))
 		Expect(e.Alerts.Page).To(BeNil())
 		Expect(e.RetriesAfter[0].Status).To(Equal(scenarios.StatusList{401, 403, 404}))
-		Expect(e.RetriesAfter[0].Max).To(Equal(0))
+		Expect(e.RetriesAfter[0].Max.String()).To(Equal("<=0"))
+		Expect(*sc.EvidenceRuns).To(Equal(3))
+		Expect(*f[1].Optional).To(BeTrue())
+		Expect(f[0].MustFire()).To(BeTrue())
 		Expect(e.AttemptsPerOperation.Target).To(BeEmpty())
 		Expect(e.AttemptsPerOperation.Cmp.String()).To(Equal("<=5"))
 		Expect(*e.Backoff.Jitter).To(BeTrue())
@@ -130,6 +133,31 @@ expect:
 		Expect(e.Artifacts.Target).To(Equal("storage"))
 		Expect(e.RetriesAfter[0].Status).To(Equal(scenarios.StatusList{401}))
 	})
+
+	DescribeTable("reads a bare number under max as at most, a bare short form as exactly",
+		func(yaml string, want string) {
+			sc, err := scenarios.Load("m.yaml", GinkgoT().TempDir(), []byte(`name: m
+targets: {storage: {kind: minio, buckets: [models]}}
+workload: {exec: [sh, -c, "true"]}
+expect:
+`+yaml+"\n"))
+			Expect(err).NotTo(HaveOccurred())
+			e := sc.Expect
+			got := ""
+			if e.AttemptsPerOperation != nil {
+				got = e.AttemptsPerOperation.Cmp.String()
+			} else {
+				got = e.RetriesAfter[0].Max.String()
+			}
+			Expect(got).To(Equal(want))
+		},
+		Entry("short form", "  attempts_per_operation: 3", "==3"),
+		Entry("long form max", "  attempts_per_operation: {max: 3}", "<=3"),
+		Entry("long form exact", `  attempts_per_operation: {max: "==3"}`, "==3"),
+		Entry("retries_after max", "  retries_after: [{status: 401, max: 0}]", "<=0"),
+		Entry("retries_after comparison", `  retries_after: [{status: 401, max: "<=0"}]`, "<=0"),
+		Entry("retries_after exact", `  retries_after: [{status: 401, max: "==2"}]`, "==2"),
+	)
 
 	It("names a missing file", func() {
 		_, err := scenarios.LoadFile("testdata/nope.yaml")

@@ -100,6 +100,12 @@ func cmpSchema() *jsonschema.Schema {
 		&jsonschema.Schema{Type: "string", Pattern: cmpPattern})
 }
 
+func atMostSchema() *jsonschema.Schema {
+	return anyOf(`An upper bound: a bare number means at most that many ("<="); a comparison string "==3", ">=1", "<5" is taken as written.`,
+		&jsonschema.Schema{Type: "integer", Minimum: json.Number("0")},
+		&jsonschema.Schema{Type: "string", Pattern: cmpPattern})
+}
+
 func targetName() *jsonschema.Schema {
 	return &jsonschema.Schema{Type: "string", Pattern: "^[a-z0-9-]+$", Description: "A target name."}
 }
@@ -118,6 +124,8 @@ func schemaOf(t reflect.Type) *jsonschema.Schema {
 			&jsonschema.Schema{Type: "string", Pattern: sizePattern})
 	case reflect.TypeFor[Cmp]():
 		return cmpSchema()
+	case reflect.TypeFor[AtMost]():
+		return atMostSchema()
 	case reflect.TypeFor[RetryAfter]():
 		return anyOf(`A Retry-After value: a duration (sent as whole seconds) or an HTTP-date.`,
 			&jsonschema.Schema{Type: "string", MinLength: ptr(uint64(1))},
@@ -130,9 +138,9 @@ func schemaOf(t reflect.Type) *jsonschema.Schema {
 		return anyOf("One HTTP status or a list of them.",
 			statusSchema(), &jsonschema.Schema{Type: "array", Items: statusSchema(), MinItems: ptr(uint64(1))})
 	case reflect.TypeFor[TargetCmp]():
-		return anyOf(`A count comparison, or the long form {target: NAME, max: "<=5"}.`,
+		return anyOf(`A count comparison (a bare number means ==), or the long form {target: NAME, max: 5} (a bare number under max means <=).`,
 			cmpSchema(),
-			object(map[string]*jsonschema.Schema{"target": targetName(), "max": cmpSchema()}, []string{"target", "max"}, "max"))
+			object(map[string]*jsonschema.Schema{"target": targetName(), "max": atMostSchema()}, []string{"target", "max"}, "max"))
 	case reflect.TypeFor[RetryAfterHonored]():
 		return anyOf("true or false, or the long form {target: NAME, honored: true}.",
 			&jsonschema.Schema{Type: "boolean"},

@@ -21,6 +21,12 @@ type Scenario struct {
 	Seed *int64 `yaml:"seed" json:"seed,omitempty"`
 	// Timeout is the hard cap for the whole scenario. Default 2m.
 	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// EvidenceRuns caps the extra runs, each on a fresh stack with a
+	// derived seed, that gather more waits when a statistical verdict
+	// (backoff.jitter, backoff.growing) of the primary run is inconclusive.
+	// nil = DefaultEvidenceRuns; 0 turns them off; --evidence-runs
+	// overrides it.
+	EvidenceRuns *int `yaml:"evidence_runs" json:"evidence_runs,omitempty" jsonschema:"minimum=0,maximum=10"`
 
 	// Targets are the systems the scenario boots, in file order.
 	Targets Targets `yaml:"targets,required" json:"targets" jsonschema:"required"`
@@ -34,6 +40,22 @@ type Scenario struct {
 
 // DefaultTimeout is the scenario timeout when the file gives none.
 const DefaultTimeout = 2 * time.Minute
+
+// DefaultEvidenceRuns is the evidence-run budget when the file gives none;
+// MaxEvidenceRuns caps it.
+const (
+	DefaultEvidenceRuns = 3
+	MaxEvidenceRuns     = 10
+)
+
+// Evidence returns the scenario's evidence-run budget: EvidenceRuns, else
+// DefaultEvidenceRuns.
+func (s *Scenario) Evidence() int {
+	if s.EvidenceRuns != nil {
+		return *s.EvidenceRuns
+	}
+	return DefaultEvidenceRuns
+}
 
 // Target kinds.
 const (
@@ -229,7 +251,15 @@ type Fault struct {
 	// Probability, in [0, 1], is drawn from the scenario's seeded RNG. nil
 	// = always (1).
 	Probability *float64 `yaml:"probability" json:"probability,omitempty" jsonschema:"minimum=0,maximum=1"`
+	// Optional exempts the fault from the implicit faults_fired
+	// expectation: it may legitimately never inject. A fault that may not
+	// fire by its own schedule (probability, skip, until) must say
+	// optional: true, or optional: false to insist it fires.
+	Optional *bool `yaml:"optional" json:"optional,omitempty"`
 }
+
+// MustFire reports whether faults_fired requires the fault to inject.
+func (f *Fault) MustFire() bool { return f.Optional == nil || !*f.Optional }
 
 // IsTimer reports whether the fault fires on a timer (a crash or pause
 // without match) rather than on requests.
@@ -393,14 +423,15 @@ type AlertsExpect struct {
 }
 
 // RetriesAfter bounds the retries that follow an answer with one of
-// Status: at most Max of them.
+// Status.
 type RetriesAfter struct {
 	// Target narrows the count to one target; "" = every target.
 	Target string `yaml:"target" json:"target,omitempty"`
 	// Status is one status or a list (`status: 401` or `[401, 403]`).
 	Status StatusList `yaml:"status,required" json:"status" jsonschema:"required"`
-	// Max is the largest allowed number of such retries (>= 0).
-	Max int `yaml:"max,required" json:"max" jsonschema:"required,minimum=0"`
+	// Max compares the number of such retries: a bare number is an upper
+	// bound (`max: 0`), a comparison string is taken as written.
+	Max AtMost `yaml:"max,required" json:"max" jsonschema:"required"`
 }
 
 // StatusList is one HTTP status or a list of them.
@@ -417,8 +448,9 @@ func (l StatusList) Has(status int) bool {
 }
 
 // TargetCmp is a count comparison, optionally narrowed to one target. In
-// YAML it is a comparison (`"<=5"`) or the long form
-// `{target: storage, max: "<=5"}`.
+// YAML it is a comparison (`3` meaning ==3, or `"<=5"`) or the long form
+// `{target: storage, max: 5}`, where a bare number under max is an upper
+// bound (<=5) like everywhere a key is called max.
 type TargetCmp struct {
 	// Target narrows to one target; "" = every target.
 	Target string
@@ -487,6 +519,11 @@ const (
 	OpLT = "<"
 	OpGT = ">"
 )
+
+// AtMost is the value of a key called max: a bare number is an upper bound
+// (`max: 3` means "<=3"); a comparison string ("==3", ">=1") is taken as
+// written.
+type AtMost struct{ Cmp }
 
 // Cmp is a comparison of a count or of a duration. In YAML it is a number
 // or a duration (meaning ==), or a string with an operator: "<=3", ">=1",

@@ -143,6 +143,9 @@ func (v *validator) scenario() {
 		v.errorf("timeout", "must be positive, got %s", sc.Timeout)
 		sc.Timeout = DefaultTimeout
 	}
+	if e := sc.EvidenceRuns; e != nil && (*e < 0 || *e > MaxEvidenceRuns) {
+		v.errorf("evidence_runs", "must be 0..%d, got %d", MaxEvidenceRuns, *e)
+	}
 	v.targets()
 	v.workload()
 	v.faults(sc.Faults)
@@ -554,6 +557,28 @@ func (v *validator) schedule(p string, f *Fault) {
 			v.errorf(p+".probability", "0 never injects; remove the fault or raise it")
 		}
 	}
+	v.optional(p, f)
+}
+
+// optional asks a fault that may legitimately never inject, by its own
+// schedule, to say whether faults_fired should insist on it.
+func (v *validator) optional(p string, f *Fault) {
+	if v.faultsOnly || f.IsTimer() || v.doc.Has(p+".optional") {
+		return // a timer fault takes no skip, until or probability
+	}
+	var why []string
+	if f.Probability != nil && *f.Probability < 1 {
+		why = append(why, "probability")
+	}
+	if f.Skip != nil {
+		why = append(why, "skip")
+	}
+	if f.Until != nil {
+		why = append(why, "until")
+	}
+	if len(why) > 0 {
+		v.errorf(p, "may never inject (%s), so faults_fired cannot require it: add optional: true (or optional: false to insist it fires)", strings.Join(why, ", "))
+	}
 }
 
 func (v *validator) expect() {
@@ -575,8 +600,8 @@ func (v *validator) expect() {
 			continue
 		}
 		v.expectTarget(rp, r.Target)
-		if r.Max < 0 {
-			v.errorf(rp+".max", "must not be negative, got %d", r.Max)
+		if v.doc.Has(rp + ".max") {
+			v.count(rp+".max", &r.Max.Cmp)
 		}
 	}
 	if a := e.AttemptsPerOperation; a != nil {

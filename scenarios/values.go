@@ -121,6 +121,31 @@ func ParseCmp(s string) (Cmp, error) {
 	return c, nil
 }
 
+// UnmarshalText implements encoding.TextUnmarshaler: a bare number or
+// duration is an upper bound, an operator is taken as written.
+func (a *AtMost) UnmarshalText(b []byte) error {
+	v, err := ParseCmp(string(b))
+	if err != nil {
+		return err
+	}
+	if !hasOperator(string(b)) {
+		v.Op = OpLE
+	}
+	a.Cmp = v
+	return nil
+}
+
+// hasOperator reports whether a comparison string starts with an operator.
+func hasOperator(s string) bool {
+	t := strings.TrimSpace(s)
+	for _, op := range []string{OpLE, OpGE, OpEQ, OpLT, OpGT} {
+		if strings.HasPrefix(t, op) {
+			return true
+		}
+	}
+	return false
+}
+
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (c *Cmp) UnmarshalText(b []byte) error {
 	v, err := ParseCmp(string(b))
@@ -267,8 +292,8 @@ func (ts *Targets) UnmarshalStrictYAML(d *strictyaml.Decoder, n ast.Node) error 
 // ---- TargetCmp, RetryAfterHonored ----
 
 type targetCmpYAML struct {
-	Target string `yaml:"target"`
-	Max    *Cmp   `yaml:"max,required"`
+	Target string  `yaml:"target"`
+	Max    *AtMost `yaml:"max,required"`
 }
 
 // UnmarshalStrictYAML implements strictyaml.Unmarshaler: a comparison or
@@ -279,7 +304,7 @@ func (c *TargetCmp) UnmarshalStrictYAML(d *strictyaml.Decoder, n ast.Node) error
 		d.Decode(n, &raw)
 		c.Target = raw.Target
 		if raw.Max != nil {
-			c.Cmp = *raw.Max
+			c.Cmp = raw.Max.Cmp
 		}
 		return nil
 	}

@@ -3,6 +3,7 @@ package expect
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Backoff statistics.
@@ -76,7 +77,17 @@ import (
 type BackoffParams struct {
 	Noise         float64 // ms, absolute noise allowance below (and above) a wait (default 4)
 	NoiseRel      float64 // relative noise allowance (default 0.015)
-	MinWaits      int     // waits needed for a jittered verdict (default 6)
+	MinWaits      int     // waits needed for a jittered verdict at the usual bar (default 6)
+	MinSmallWaits int     // fewest waits judged at all; below MinWaits only a far higher bar calls them jittered (default 3)
+	// SmallSampleNeed is the per-wait surprise that calls fewer than
+	// MinWaits waits jittered (default 4).
+	SmallSampleNeed float64
+	// DetLateShare is the share of late waits (scheduling spikes) that
+	// still lets MinDetWaits or more waits be called deterministic, and
+	// DetMaxSurprise the per-wait surprise they may leave at most
+	// (defaults 1/8 and 0.5).
+	DetLateShare   float64
+	DetMaxSurprise float64
 	MinDetWaits   int     // waits needed to call waits deterministic (default 9)
 	MinFixedWaits int     // waits needed to call them a fixed delay (default 8)
 	JitterBase    float64 // per-wait surprise needed for jittered: JitterBase + JitterSpread/√n (default 0.6)
@@ -101,6 +112,18 @@ func (p BackoffParams) withDefaults() BackoffParams {
 	}
 	if p.MinWaits == 0 {
 		p.MinWaits = 6
+	}
+	if p.MinSmallWaits == 0 {
+		p.MinSmallWaits = 3
+	}
+	if p.SmallSampleNeed == 0 {
+		p.SmallSampleNeed = 4
+	}
+	if p.DetLateShare == 0 {
+		p.DetLateShare = 1.0 / 4
+	}
+	if p.DetMaxSurprise == 0 {
+		p.DetMaxSurprise = 0.8
 	}
 	if p.MinDetWaits == 0 {
 		p.MinDetWaits = 9
@@ -270,40 +293,86 @@ func fitBelow(waits [][]float64, p BackoffParams) lowerFit {
 	return best
 }
 
-// JudgeJitter decides whether the waits (ms, per call of an operation, by
-// retry index; NaN marks a wait left out) were jittered. See the comment on
-// backoff statistics above.
-func JudgeJitter(waits [][]float64, params BackoffParams) Judgement {
-	p := params.withDefaults()
+// Waits are a client's backoff waits in ms, as series by layer, each
+// indexed by retry (NaN marks a wait left out: it followed a Retry-After,
+// or the retry started before the failed attempt ended).
+//
+// A chain whose attempts were all made under one operation header (or
+// under none) is one Call series. A chain of an application-level loop
+// (several calls of one attempt each) is one Loop series: the waits between
+// its calls. A nested chain gives one Call series per call (its SDK's own
+// retries) and one Loop series (the waits between the calls). Each layer
+// has its own deterministic schedule, so the two are fitted apart.
+type Waits struct {
+	Call [][]float64
+	Loop [][]float64
+}
+
+// N counts the waits that are not left out.
+func (w Waits) N() int { return count(w.Call) + count(w.Loop) }
+
+// Pool returns w with the series of more appended: the waits of evidence
+// runs.
+func (w Waits) Pool(more Waits) Waits {
+	return Waits{Call: append(append([][]float64(nil), w.Call...), more.Call...),
+		Loop: append(append([][]float64(nil), w.Loop...), more.Loop...)}
+}
+
+func (w Waits) layers() [][][]float64 {
+	var out [][][]float64
+	for _, l := range [][][]float64{w.Call, w.Loop} {
+		if count(l) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (w Waits) String() string {
+	switch {
+	case count(w.Loop) == 0:
+		return fmtWaits(w.Call)
+	case count(w.Call) == 0:
+		return "between calls " + fmtWaits(w.Loop)
+	}
+	return "within calls " + fmtWaits(w.Call) + ", between calls " + fmtWaits(w.Loop)
+}
+
+func count(series [][]float64) int {
 	n := 0
-	for _, s := range waits {
+	for _, s := range series {
 		for _, w := range s {
 			if !math.IsNaN(w) {
 				n++
 			}
 		}
 	}
-	if n == 0 {
-		return Judgement{Need: p.MinWaits, Detail: "no retries after a failure"}
-	}
-	if n < p.MinWaits {
-		return Judgement{Have: n, Need: p.MinWaits,
-			Detail: fmt.Sprintf("inconclusive: %d waits, need %d (e.g. two operations of 3 retries) (waits %s)", n, p.MinWaits, fmtWaits(waits))}
-	}
+	return n
+}
+
+// layerStats are what the jitter statistic learns of one layer.
+type layerStats struct {
+	n, late, fixedNear int
+	score              float64 // summed surprise over the best fit
+	fixed              float64 // the lowest wait, less noise (fixed-delay rule)
+	sched              string
+}
+
+func jitterStats(waits [][]float64, p BackoffParams) layerStats {
+	st := layerStats{n: count(waits)}
 	f := fitBelow(waits, p)
-	per := f.score / float64(n)
-	late := 0
+	st.score = f.score
+	st.sched = fmtSchedule(f, p)
 	for _, s := range waits {
 		for i, w := range s {
 			if !math.IsNaN(w) && w-f.s[i]-p.tol(f.s[i]) > p.LateMargin {
-				late++
+				st.late++
 			}
 		}
 	}
-	// A fixed sleep: three in four waits (at least MinFixedWaits) not late
-	// above the lowest one. One-sided noise only adds, so the late rest are
-	// scheduling spikes (and immediate retries are a fixed sleep of 0).
-	fixedNear := 0
+	// A fixed sleep: waits not late above the lowest one. One-sided noise
+	// only adds, so the late rest are scheduling spikes (and immediate
+	// retries are a fixed sleep of 0).
 	c := math.Inf(1)
 	for _, s := range waits {
 		for _, w := range s {
@@ -315,28 +384,72 @@ func JudgeJitter(waits [][]float64, params BackoffParams) Judgement {
 	for _, s := range waits {
 		for _, w := range s {
 			if !math.IsNaN(w) && w-c-p.tol(c) <= p.LateMargin {
-				fixedNear++
+				st.fixedNear++
 			}
 		}
 	}
-	need := p.JitterBase + p.JitterSpread/math.Sqrt(float64(n))
+	st.fixed = math.Max(0, c-p.tol(c))
+	return st
+}
+
+// jitterNeed is the surprise per wait that calls n waits jittered.
+func (p BackoffParams) jitterNeed(n int) float64 {
+	if n < p.MinWaits {
+		return p.SmallSampleNeed
+	}
+	return p.JitterBase + p.JitterSpread/math.Sqrt(float64(n))
+}
+
+// JudgeJitter decides whether the waits were jittered. See the comment on
+// backoff statistics above.
+func JudgeJitter(waits Waits, params BackoffParams) Judgement {
+	p := params.withDefaults()
+	n := waits.N()
+	if n == 0 {
+		return Judgement{Need: p.MinWaits, Detail: "no retries after a failure"}
+	}
+	if n < p.MinSmallWaits {
+		return Judgement{Have: n, Need: p.MinWaits,
+			Detail: fmt.Sprintf("inconclusive: %d waits, need %d (e.g. two operations of 3 retries) (waits %s)", n, p.MinWaits, waits)}
+	}
+	var st layerStats
+	var scheds []string
+	for _, l := range waits.layers() {
+		ls := jitterStats(l, p)
+		st.n += ls.n
+		st.late += ls.late
+		st.fixedNear += ls.fixedNear
+		st.score += ls.score
+		scheds = append(scheds, ls.sched)
+		if len(scheds) == 1 {
+			st.fixed = ls.fixed
+		}
+	}
+	per := st.score / float64(n)
+	need := p.jitterNeed(n)
+	sched := strings.Join(scheds, " and ")
 	j := Judgement{Have: n, Need: p.MinWaits, Score: per}
-	sched := fmtSchedule(f, p)
 	switch {
 	case per >= need:
 		j.Conclusive, j.Holds = true, true
-		j.Detail = fmt.Sprintf("no deterministic schedule explains the waits: the highest under them (%s) leaves %d of %d waits late, surprise %.2f per wait ≥ %.2f (waits %s)", sched, late, n, per, need, fmtWaits(waits))
-	case n >= p.MinFixedWaits && 4*fixedNear >= 3*n:
+		j.Detail = fmt.Sprintf("no deterministic schedule explains the waits: the highest under them (%s) leaves %d of %d waits late, surprise %.2f per wait ≥ %.2f (waits %s)", sched, st.late, n, per, need, waits)
+	case n < p.MinWaits:
+		j.Detail = fmt.Sprintf("inconclusive: %d waits, need %d unless they are far more spread than noise (surprise %.2f per wait, want %.2f) (waits %s)", n, p.MinWaits, per, need, waits)
+	case n >= p.MinFixedWaits && 4*st.fixedNear >= 3*n && len(scheds) == 1:
 		j.Conclusive = true
-		j.Detail = fmt.Sprintf("%d of %d waits within noise of %.0fms, none earlier: a fixed delay (waits %s)", fixedNear, n, math.Max(0, c-p.tol(c)), fmtWaits(waits))
-	case late == 0 && n >= p.MinDetWaits:
+		j.Detail = fmt.Sprintf("%d of %d waits within noise of %.0fms, none earlier: a fixed delay (waits %s)", st.fixedNear, n, st.fixed, waits)
+	case n >= p.MinDetWaits && (st.late == 0 || n >= 2*p.MinDetWaits && p.DetLateShare*float64(n) >= float64(st.late) && per <= p.DetMaxSurprise):
 		j.Conclusive = true
-		j.Detail = fmt.Sprintf("all %d waits fit the deterministic schedule %s within noise (waits %s)", n, sched, fmtWaits(waits))
-	case late == 0:
+		if st.late == 0 {
+			j.Detail = fmt.Sprintf("all %d waits fit the deterministic schedule %s within noise (waits %s)", n, sched, waits)
+		} else {
+			j.Detail = fmt.Sprintf("%d of %d waits fit the deterministic schedule %s within noise, the other %d no later than scheduling spikes (waits %s)", n-st.late, n, sched, st.late, waits)
+		}
+	case st.late == 0:
 		j.Need = p.MinDetWaits
-		j.Detail = fmt.Sprintf("inconclusive: %d waits fit the deterministic schedule %s, need %d to call it deterministic (waits %s)", n, sched, p.MinDetWaits, fmtWaits(waits))
+		j.Detail = fmt.Sprintf("inconclusive: %d waits fit the deterministic schedule %s, need %d to call it deterministic (waits %s)", n, sched, p.MinDetWaits, waits)
 	default:
-		j.Detail = fmt.Sprintf("inconclusive: the highest deterministic schedule under the waits (%s) leaves %d of %d waits late, surprise %.2f per wait — more than one-sided noise to call it deterministic, less than %.2f to call it jittered; more operations would tell (waits %s)", sched, late, n, per, need, fmtWaits(waits))
+		j.Detail = fmt.Sprintf("inconclusive: the highest deterministic schedule under the waits (%s) leaves %d of %d waits late, surprise %.2f per wait — more than one-sided noise to call it deterministic, less than %.2f to call it jittered; more operations would tell (waits %s)", sched, st.late, n, per, need, waits)
 	}
 	return j
 }
@@ -356,8 +469,9 @@ func fmtSchedule(f lowerFit, p BackoffParams) string {
 
 // JudgeGrowing decides whether the waits grow from retry to retry. See the
 // comment on backoff statistics above.
-func JudgeGrowing(waits [][]float64, params BackoffParams) Judgement {
+func JudgeGrowing(layered Waits, params BackoffParams) Judgement {
 	p := params.withDefaults()
+	waits := append(append([][]float64(nil), layered.Call...), layered.Loop...)
 	var early, late, noise float64
 	used := 0
 	for _, s := range waits {
@@ -378,16 +492,16 @@ func JudgeGrowing(waits [][]float64, params BackoffParams) Judgement {
 	}
 	if used < p.MinGrowingWaits {
 		return Judgement{Have: used, Need: p.MinGrowingWaits,
-			Detail: fmt.Sprintf("inconclusive: %d waits in operations retried at least twice, need %d (waits %s)", used, p.MinGrowingWaits, fmtWaits(waits))}
+			Detail: fmt.Sprintf("inconclusive: %d waits in operations retried at least twice, need %d (waits %s)", used, p.MinGrowingWaits, layered)}
 	}
 	score := late / math.Max(early, 1e-3)
 	j := Judgement{Conclusive: true, Have: used, Need: p.MinGrowingWaits, Score: score}
 	noise += p.LateSpike
 	j.Holds = score >= p.GrowingMinRatio && late-early > noise
 	if j.Holds {
-		j.Detail = fmt.Sprintf("later waits sum to %.2f× the earlier ones (≥ %.2f) (waits %s)", score, p.GrowingMinRatio, fmtWaits(waits))
+		j.Detail = fmt.Sprintf("later waits sum to %.2f× the earlier ones (≥ %.2f) (waits %s)", score, p.GrowingMinRatio, layered)
 	} else {
-		j.Detail = fmt.Sprintf("later waits sum to %.2f× the earlier ones, want ≥ %.2f beyond noise (waits %s)", score, p.GrowingMinRatio, fmtWaits(waits))
+		j.Detail = fmt.Sprintf("later waits sum to %.2f× the earlier ones, want ≥ %.2f beyond noise (waits %s)", score, p.GrowingMinRatio, layered)
 	}
 	return j
 }

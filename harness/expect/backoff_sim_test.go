@@ -130,7 +130,13 @@ func simulate(seeds int, shapes []shape, nm noiseModel, check func(sc schedule, 
 	}
 }
 
-var allShapes = []shape{{1, 3}, {1, 4}, {1, 6}, {2, 3}, {2, 4}, {2, 6}, {3, 4}, {4, 3}}
+// allShapes are calls × retries: one call of an SDK's 2-6 retries up to a
+// pool of twelve (the primary run and three evidence runs of a scenario
+// with three retried operations).
+var allShapes = []shape{{1, 2}, {1, 3}, {1, 4}, {1, 6}, {2, 2}, {2, 3}, {2, 4}, {2, 6}, {3, 4}, {4, 3}, {6, 4}, {8, 3}, {12, 4}}
+
+// growingShapes are the shapes TestGrowing's bounds are stated for.
+var growingShapes = []shape{{1, 3}, {1, 4}, {1, 6}, {2, 3}, {2, 4}, {2, 6}, {3, 4}, {4, 3}}
 
 // TestJitterNeverWrong: under either noise model, across every shape, a
 // conclusive jitter verdict is never wrong. Under symmetric noise a
@@ -154,7 +160,7 @@ func TestJitterNeverWrong(t *testing.T) {
 				keys = append(keys, k)
 			}
 			rates[k].total++
-			j := JudgeJitter(waits, params)
+			j := JudgeJitter(Waits{Call: waits}, params)
 			if !j.Conclusive {
 				if nm.name == "symmetric" && !sc.jittered && (sh.calls*sh.retries >= 9 || sc.name == "fixed" && sh.calls*sh.retries >= 8) {
 					t.Errorf("%s ×%v %s %s base=%v cap=%v: inconclusive: %s", nm.name, c.mult, sc.name, sh, base, cp, j.Detail)
@@ -182,8 +188,8 @@ func TestGrowing(t *testing.T) {
 	for _, nm := range noiseModels {
 		misses := map[string]int{}
 		totals := map[string]int{}
-		simulate(300, allShapes, nm, func(sc schedule, sh shape, base, cp float64, waits [][]float64) {
-			j := JudgeGrowing(waits, BackoffParams{})
+		simulate(300, growingShapes, nm, func(sc schedule, sh shape, base, cp float64, waits [][]float64) {
+			j := JudgeGrowing(Waits{Call: waits}, BackoffParams{})
 			k := sc.name + " " + sh.String()
 			totals[k]++
 			if !j.Conclusive {
@@ -243,14 +249,14 @@ func TestFixedDelayWithSpikes(t *testing.T) {
 			}
 			waits = append(waits, noisy(rng, w, symmetric))
 		}
-		if j := JudgeJitter(waits, BackoffParams{}); !j.Conclusive || j.Holds {
+		if j := JudgeJitter(Waits{Call: waits}, BackoffParams{}); !j.Conclusive || j.Holds {
 			t.Fatalf("seed %d: fixed %.0fms judged conclusive=%v jittered=%v: %s", seed, fixed, j.Conclusive, j.Holds, j.Detail)
 		}
 		waits[rng.IntN(ops)][rng.IntN(4)] += 10 + rng.Float64()*110
-		if j := JudgeJitter(waits, BackoffParams{}); j.Conclusive && j.Holds {
+		if j := JudgeJitter(Waits{Call: waits}, BackoffParams{}); j.Conclusive && j.Holds {
 			t.Fatalf("seed %d: fixed %.0fms with a spike judged jittered: %s", seed, fixed, j.Detail)
 		}
-		if g := JudgeGrowing(waits, BackoffParams{}); !g.Conclusive || g.Holds {
+		if g := JudgeGrowing(Waits{Call: waits}, BackoffParams{}); !g.Conclusive || g.Holds {
 			t.Fatalf("seed %d: fixed %.0fms with a spike judged growing: %s", seed, fixed, g.Detail)
 		}
 	}
@@ -264,16 +270,74 @@ func TestFixedDelayWithSpikes(t *testing.T) {
 // jitter is deterministic either way.
 func TestJitterSeededRepeats(t *testing.T) {
 	seeded := [][]float64{{16, 29, 165, 347}, {16, 30, 165, 346}, {16, 29, 166, 346}}
-	if j := JudgeJitter(seeded, BackoffParams{}); j.Conclusive {
+	if j := JudgeJitter(Waits{Call: seeded}, BackoffParams{}); j.Conclusive {
 		t.Errorf("unknown multiplier: want inconclusive, got %s", j.Detail)
 	}
-	if j := JudgeJitter(seeded, BackoffParams{Multiplier: 2}); !j.Conclusive || !j.Holds {
+	if j := JudgeJitter(Waits{Call: seeded}, BackoffParams{Multiplier: 2}); !j.Conclusive || !j.Holds {
 		t.Errorf("multiplier 2: want jittered, got %s", j.Detail)
 	}
 	plain := [][]float64{{101, 201, 401, 802}, {101, 201, 401, 802}, {102, 202, 402, 802}}
 	for _, m := range []float64{0, 2} {
-		if j := JudgeJitter(plain, BackoffParams{Multiplier: m}); !j.Conclusive || j.Holds {
+		if j := JudgeJitter(Waits{Call: plain}, BackoffParams{Multiplier: m}); !j.Conclusive || j.Holds {
 			t.Errorf("multiplier %v: want deterministic, got %s", m, j.Detail)
+		}
+	}
+}
+
+// sdkShape is a real client's retry schedule: per call, the waits it
+// intends before each retry.
+type sdkShape struct {
+	name     string
+	jittered bool
+	waits    int // per call
+	draw     func(r *rand.Rand, i int) float64
+}
+
+var sdkShapes = []sdkShape{
+	// botocore legacy mode: 5 attempts, rand()·2^i s.
+	{"boto3-legacy", true, 4, func(r *rand.Rand, i int) float64 { return r.Float64() * 1000 * math.Pow(2, float64(i)) }},
+	// botocore standard mode: 3 attempts, rand()·2^i s, at most 20 s.
+	{"boto3-standard", true, 2, func(r *rand.Rand, i int) float64 { return r.Float64() * math.Min(20000, 1000*math.Pow(2, float64(i))) }},
+	// The same schedules without jitter must never pass for jittered.
+	{"legacy-no-jitter", false, 4, func(_ *rand.Rand, i int) float64 { return 500 * math.Pow(2, float64(i)) }},
+	{"standard-no-jitter", false, 2, func(_ *rand.Rand, i int) float64 { return 1000 * math.Pow(2, float64(i)) }},
+}
+
+// TestSDKShapesWithEvidence: one call per run under a persistent fault (a
+// real SDK's 2-4 waits), judged on the primary run alone and then on the
+// pool of up to three evidence runs (one more call each), stopping at the
+// first conclusive verdict as the harness does. Conclusive verdicts are
+// never wrong; the conclusive rates are logged (and quoted in the docs).
+func TestSDKShapesWithEvidence(t *testing.T) {
+	const seeds = 500
+	for _, nm := range noiseModels {
+		for _, sh := range sdkShapes {
+			alone, pooled := 0, 0
+			for seed := 0; seed < seeds; seed++ {
+				rng := rand.New(rand.NewPCG(uint64(seed), 77))
+				var pool [][]float64
+				for run := 0; run <= 3; run++ {
+					w := make([]float64, sh.waits)
+					for i := range w {
+						w[i] = sh.draw(rng, i)
+					}
+					pool = append(pool, noisy(rng, w, nm))
+					j := JudgeJitter(Waits{Call: pool}, BackoffParams{})
+					if !j.Conclusive {
+						continue
+					}
+					if j.Holds != sh.jittered {
+						t.Errorf("%s %s seed %d after %d runs: jitter judged %v: %s", nm.name, sh.name, seed, run+1, j.Holds, j.Detail)
+					}
+					if run == 0 {
+						alone++
+					}
+					pooled++
+					break
+				}
+			}
+			t.Logf("%-9s %-18s conclusive %5.1f%% on the primary run, %5.1f%% with up to 3 evidence runs", nm.name, sh.name,
+				100*float64(alone)/seeds, 100*float64(pooled)/seeds)
 		}
 	}
 }

@@ -11,17 +11,17 @@ import (
 // grow; full jitter over exponential backoff is both.
 func ExampleJudgeJitter() {
 	fixed := [][]float64{{301, 303, 300, 302}, {300, 302, 304, 301}}
-	j := expect.JudgeJitter(fixed, expect.BackoffParams{})
-	g := expect.JudgeGrowing(fixed, expect.BackoffParams{})
+	j := expect.JudgeJitter(expect.Waits{Call: fixed}, expect.BackoffParams{})
+	g := expect.JudgeGrowing(expect.Waits{Call: fixed}, expect.BackoffParams{})
 	fmt.Println("fixed: jittered", j.Holds, "growing", g.Holds)
 
 	full := [][]float64{{31, 12, 160, 250}, {44, 87, 21, 377}}
-	j = expect.JudgeJitter(full, expect.BackoffParams{})
-	g = expect.JudgeGrowing(full, expect.BackoffParams{})
+	j = expect.JudgeJitter(expect.Waits{Call: full}, expect.BackoffParams{})
+	g = expect.JudgeGrowing(expect.Waits{Call: full}, expect.BackoffParams{})
 	fmt.Println("full jitter: jittered", j.Holds, "growing", g.Holds)
 
 	few := [][]float64{{100, 200}}
-	fmt.Println(expect.JudgeJitter(few, expect.BackoffParams{}).Detail)
+	fmt.Println(expect.JudgeJitter(expect.Waits{Call: few}, expect.BackoffParams{}).Detail)
 	// Output:
 	// fixed: jittered false growing false
 	// full jitter: jittered true growing true

@@ -28,6 +28,17 @@ type Input struct {
 	Timeout time.Duration
 	// Backoff tunes the backoff statistics; zero means the defaults.
 	Backoff BackoffParams
+	// Faults are the scenario's faults, for faults_fired.
+	Faults []*scenarios.Fault
+	// WorkloadLog is the first workload log as shown to users, named in
+	// faults_fired's message when a fault never fired.
+	WorkloadLog string
+	// Evidence are the observations of evidence runs: their waits are
+	// pooled with the primary run's for backoff.jitter and backoff.growing,
+	// and for nothing else. EvidenceDropped counts evidence runs left out
+	// of the pool for an infrastructure error.
+	Evidence        []*observe.Observations
+	EvidenceDropped int
 }
 
 // Judge returns one verdict per expectation in in.Expect, in DESIGN's order,
@@ -65,12 +76,16 @@ func Judge(in Input) []reports.Expectation {
 		add(judgeAttempts(a, o))
 	}
 	if b := e.Backoff; b != nil {
-		waits := Waits(o, b.Target)
+		waits := WaitsOf(o, b.Target)
+		for _, ev := range in.Evidence {
+			waits = waits.Pool(WaitsOf(ev, b.Target))
+		}
+		pool := pool{runs: 1 + len(in.Evidence), dropped: in.EvidenceDropped, waits: waits.N()}
 		if b.Jitter != nil {
-			add(judgeBackoff("backoff.jitter", "jittered", *b.Jitter, JudgeJitter(waits, in.Backoff)))
+			add(judgeBackoff("backoff.jitter", "jittered", *b.Jitter, JudgeJitter(waits, in.Backoff), pool))
 		}
 		if b.Growing != nil {
-			add(judgeBackoff("backoff.growing", "growing", *b.Growing, JudgeGrowing(waits, in.Backoff)))
+			add(judgeBackoff("backoff.growing", "growing", *b.Growing, JudgeGrowing(waits, in.Backoff), pool))
 		}
 	}
 	if r := e.RetryAfterHonored; r != nil {
@@ -95,9 +110,25 @@ func Judge(in Input) []reports.Expectation {
 			add(judgeRequests(i, r, o))
 		}
 	}
+	add(judgeFaultsFired(in.Faults, o, in.WorkloadLog))
 	add(judgeTimeout(in.Timeout, o))
 	return out
 }
+
+// NeedsEvidence reports whether a statistical verdict among vs is
+// inconclusive, so that evidence runs could settle it.
+func NeedsEvidence(vs []reports.Expectation) bool {
+	for _, v := range vs {
+		if IsStatistical(v.Name) && v.Inconclusive {
+			return true
+		}
+	}
+	return false
+}
+
+// IsStatistical reports whether the expectation called name is judged on
+// pooled evidence runs: backoff.jitter and backoff.growing.
+func IsStatistical(name string) bool { return name == "backoff.jitter" || name == "backoff.growing" }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
 
@@ -187,7 +218,7 @@ func statuses(l scenarios.StatusList) string {
 
 func judgeRetriesAfter(i int, ra *scenarios.RetriesAfter, o *observe.Observations) reports.Expectation {
 	name := fmt.Sprintf("retries_after[%d]", i)
-	want := fmt.Sprintf("max %d after %s", ra.Max, statuses(ra.Status))
+	want := fmt.Sprintf("%s retries after %s", ra.Max.Cmp, statuses(ra.Status))
 	n := 0
 	var worst *observe.Operation
 	worstN := 0
@@ -206,9 +237,12 @@ func judgeRetriesAfter(i int, ra *scenarios.RetriesAfter, o *observe.Observation
 			worst, worstN = op, k
 		}
 	}
-	v := reports.Expectation{Name: name, Want: want, Got: fmt.Sprint(n), Passed: n <= ra.Max}
+	v := reports.Expectation{Name: name, Want: want, Got: fmt.Sprint(n), Passed: ra.Max.HoldsInt(n)}
 	if !v.Passed {
-		v.Message = fmt.Sprintf("%s: %s, got %d (%s: %s)", name, want, n, worst, worst.Timeline())
+		v.Message = fmt.Sprintf("%s: want %s, got %d", name, want, n)
+		if worst != nil {
+			v.Message += fmt.Sprintf(" (worst, %d after %s: %s %s)", worstN, statuses(ra.Status), worst.Target, worst.Describe())
+		}
 	}
 	return v
 }
@@ -231,7 +265,7 @@ func judgeAttempts(a *scenarios.TargetCmp, o *observe.Observations) reports.Expe
 	v.Passed = a.Cmp.HoldsInt(n)
 	if !v.Passed {
 		if worst != nil {
-			v.Message = fmt.Sprintf("attempts_per_operation: want %s, got %d (%s on %s: %s)", a.Cmp, n, worst, worst.Target, worst.Timeline())
+			v.Message = fmt.Sprintf("attempts_per_operation: want %s, got %d (%s %s)", a.Cmp, n, worst.Target, worst.Describe())
 		} else {
 			v.Message = fmt.Sprintf("attempts_per_operation: want %s, got 0 (no requests%s)", a.Cmp, onTarget(a.Target))
 		}
@@ -246,62 +280,125 @@ func onTarget(t string) string {
 	return " to " + t
 }
 
-// Waits extracts the backoff waits of every operation (of target, or of all
-// when ""), in ms: one sequence per call (a call ends at a 2xx/3xx answer),
-// indexed by retry; a wait that followed an answer carrying Retry-After is
-// NaN (left out: the server chose it).
-func Waits(o *observe.Observations, target string) [][]float64 {
-	var out [][]float64
+// WaitsOf extracts the backoff waits of every operation (of target, or of
+// all when ""), in ms, by layer (see Waits). A wait is from the end of a
+// failed attempt to the start of the retry; one that followed an answer
+// carrying Retry-After (the server chose it) or that began before the
+// failed attempt ended is NaN.
+func WaitsOf(o *observe.Observations, target string) Waits {
+	var w Waits
 	for _, op := range o.Operations {
 		if target != "" && op.Target != target {
 			continue
 		}
-		var cur []float64
-		flush := func() {
-			if len(cur) > 0 {
-				out = append(out, cur)
+		switch op.Layering() {
+		case observe.AppLoop:
+			w.Loop = appendSeries(w.Loop, chainWaits(op.Requests, nil))
+		case observe.Nested:
+			sameCall := func(a, b observe.Request) bool { return a.OpHeader == b.OpHeader }
+			inner := map[string][]float64{}
+			var order []string
+			var outer []float64
+			for i := 1; i < len(op.Requests); i++ {
+				prev, r := op.Requests[i-1], op.Requests[i]
+				x, ok := wait(prev, r)
+				if !ok {
+					continue
+				}
+				if !sameCall(prev, r) {
+					outer = append(outer, x)
+					continue
+				}
+				if _, seen := inner[r.OpHeader]; !seen {
+					order = append(order, r.OpHeader)
+				}
+				inner[r.OpHeader] = append(inner[r.OpHeader], x)
 			}
-			cur = nil
+			for _, h := range order {
+				w.Call = appendSeries(w.Call, inner[h])
+			}
+			w.Loop = appendSeries(w.Loop, outer)
+		default:
+			w.Call = appendSeries(w.Call, chainWaits(op.Requests, nil))
 		}
-		for i := 1; i < len(op.Requests); i++ {
-			prev, r := op.Requests[i-1], op.Requests[i]
-			if prev.Status >= 200 && prev.Status < 400 {
-				flush()
-				continue
-			}
-			if prev.RetryAfterMS > 0 {
-				cur = append(cur, math.NaN())
-				continue
-			}
-			w := r.Start.Sub(prev.End)
-			if w < 0 {
-				w = 0
-			}
-			cur = append(cur, float64(w)/float64(time.Millisecond))
+	}
+	return w
+}
+
+func appendSeries(all [][]float64, s []float64) [][]float64 {
+	if len(s) == 0 {
+		return all
+	}
+	return append(all, s)
+}
+
+// chainWaits appends to out the waits of a chain's requests.
+func chainWaits(reqs []observe.Request, out []float64) []float64 {
+	for i := 1; i < len(reqs); i++ {
+		if x, ok := wait(reqs[i-1], reqs[i]); ok {
+			out = append(out, x)
 		}
-		flush()
 	}
 	return out
 }
 
-func judgeBackoff(name, property string, want bool, j Judgement) reports.Expectation {
+// wait is the client's wait between a failed attempt and its retry, in ms
+// (NaN when left out); ok is false when prev did not fail, so r is no
+// retry of it.
+func wait(prev, r observe.Request) (float64, bool) {
+	if prev.Status >= 200 && prev.Status < 400 && prev.Error == "" {
+		return 0, false
+	}
+	if prev.RetryAfterMS > 0 || r.Start.Before(prev.End) {
+		return math.NaN(), true
+	}
+	return float64(r.Start.Sub(prev.End)) / float64(time.Millisecond), true
+}
+
+// pool says what a backoff verdict was judged on.
+type pool struct{ runs, dropped, waits int }
+
+// String is "16 waits from 4 runs (the primary and 3 evidence runs)", or
+// "" for the primary run alone.
+func (p pool) String() string {
+	if p.runs <= 1 && p.dropped == 0 {
+		return ""
+	}
+	out := fmt.Sprintf("%d waits from %d runs (the primary and %d evidence runs)", p.waits, p.runs, p.runs-1)
+	if p.dropped > 0 {
+		out += fmt.Sprintf("; %d evidence runs dropped for an infrastructure error", p.dropped)
+	}
+	return out
+}
+
+func judgeBackoff(name, property string, want bool, j Judgement, pl pool) reports.Expectation {
 	v := reports.Expectation{Name: name, Want: fmt.Sprint(want)}
+	if pl.runs > 1 || pl.dropped > 0 {
+		v.Evidence = &reports.Evidence{Runs: pl.runs, Waits: pl.waits, Dropped: pl.dropped}
+	}
+	judged := ""
+	if s := pl.String(); s != "" {
+		judged = "judged " + s + ": "
+	}
 	switch {
 	case !j.Conclusive:
 		v.Got = "inconclusive"
 		v.Inconclusive = true
-		v.Message = fmt.Sprintf("%s: %s", name, j.Detail)
+		v.Message = fmt.Sprintf("%s: %s%s", name, judged, j.Detail)
 		return v
 	default:
 		v.Got = fmt.Sprint(j.Holds)
 	}
 	v.Passed = j.Holds == want
-	if !v.Passed {
-		not := ""
-		if !j.Holds {
-			not = "not "
-		}
-		v.Message = fmt.Sprintf("%s: want %s, got %s%s: %s", name, fmtWant(want, property), not, property, j.Detail)
+	not := ""
+	if !j.Holds {
+		not = "not "
+	}
+	switch {
+	case !v.Passed:
+		v.Message = fmt.Sprintf("%s: want %s, got %s%s: %s%s", name, fmtWant(want, property), not, property, judged, j.Detail)
+	case judged != "":
+		v.Message = fmt.Sprintf("%s: %s%s: %s%s", name, not, property, judged, j.Detail)
 	}
 	return v
 }

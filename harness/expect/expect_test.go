@@ -42,6 +42,10 @@ func judge(e scenarios.Expect, in observe.Input) []reports.Expectation {
 
 var yes, no = true, false
 
+func atMost(n int64) scenarios.AtMost {
+	return scenarios.AtMost{Cmp: scenarios.Cmp{Op: scenarios.OpLE, N: n}}
+}
+
 var _ = Describe("Judge", func() {
 	It("names a fail-fast violation with the operation's timeline", func() {
 		j := []observe.Request{
@@ -51,15 +55,15 @@ var _ = Describe("Judge", func() {
 			req("api", "GET", "/v1/features", 37, 401),
 		}
 		vs := judge(scenarios.Expect{RetriesAfter: []*scenarios.RetriesAfter{
-			{Status: scenarios.StatusList{403}, Max: 0},
-			{Status: scenarios.StatusList{401}, Max: 0},
+			{Status: scenarios.StatusList{403}, Max: atMost(0)},
+			{Status: scenarios.StatusList{401}, Max: atMost(0)},
 		}}, observe.Input{Journal: j})
 		Expect(byName(vs, "retries_after[0]").Passed).To(BeTrue())
 		v := byName(vs, "retries_after[1]")
 		Expect(v.Passed).To(BeFalse())
-		Expect(v.Want).To(Equal("max 0 after 401"))
+		Expect(v.Want).To(Equal("<=0 retries after 401"))
 		Expect(v.Got).To(Equal("3"))
-		Expect(v.Message).To(Equal("retries_after[1]: max 0 after 401, got 3 (GET /v1/features: attempts at 0ms, 12ms, 25ms, 37ms)"))
+		Expect(v.Message).To(Equal("retries_after[1]: want <=0 retries after 401, got 3 (worst, 3 after 401: api GET /v1/features: 4 attempts (no operation header: one call or a loop) at 0ms, 12ms, 25ms, 37ms)"))
 	})
 
 	It("judges outcome from the last run, and timeout always", func() {
@@ -69,12 +73,14 @@ var _ = Describe("Judge", func() {
 			{Run: 2, Attempt: 1, Start: at(40), End: at(50), ExitCode: 1},
 		}}
 		vs := judge(scenarios.Expect{Outcome: "success"}, in)
-		Expect(vs).To(HaveLen(2))
+		Expect(vs).To(HaveLen(3))
 		Expect(vs[0].Name).To(Equal("outcome"))
 		Expect(vs[0].Got).To(Equal("failure"))
 		Expect(vs[0].Message).To(ContainSubstring("run 2 attempt 1: exit 1"))
-		Expect(vs[1].Name).To(Equal("timeout"))
+		Expect(vs[1].Name).To(Equal("faults_fired"))
 		Expect(vs[1].Passed).To(BeTrue())
+		Expect(vs[2].Name).To(Equal("timeout"))
+		Expect(vs[2].Passed).To(BeTrue())
 		in.TimedOut = true
 		Expect(byName(judge(scenarios.Expect{}, in), "timeout").Passed).To(BeFalse())
 	})
@@ -100,7 +106,7 @@ var _ = Describe("Judge", func() {
 		vs := judge(scenarios.Expect{AttemptsPerOperation: &scenarios.TargetCmp{Cmp: *cmp("<=2")}}, observe.Input{Journal: j})
 		v := byName(vs, "attempts_per_operation")
 		Expect(v.Got).To(Equal("3"))
-		Expect(v.Message).To(Equal("attempts_per_operation: want <=2, got 3 (GET /a on storage: attempts at 0ms, 10ms, 30ms)"))
+		Expect(v.Message).To(Equal("attempts_per_operation: want <=2, got 3 (storage GET /a: 3 attempts (no operation header: one call or a loop) at 0ms, 10ms, 30ms)"))
 		vs = judge(scenarios.Expect{AttemptsPerOperation: &scenarios.TargetCmp{Target: "api", Cmp: *cmp("<=2")}}, observe.Input{Journal: j})
 		Expect(byName(vs, "attempts_per_operation").Passed).To(BeTrue())
 	})
@@ -182,9 +188,10 @@ var _ = Describe("Judge", func() {
 		Expect(byName(vs, "backoff.jitter").Passed).To(BeTrue())
 		Expect(byName(vs, "backoff.growing").Passed).To(BeTrue())
 
-		ws := expect.Waits(observe.Observe(observe.Input{Journal: j}), "")
-		Expect(ws).To(HaveLen(2))
-		Expect(ws[0]).To(HaveLen(4))
+		ws := expect.WaitsOf(observe.Observe(observe.Input{Journal: j}), "")
+		Expect(ws.Call).To(HaveLen(2))
+		Expect(ws.Call[0]).To(HaveLen(4))
+		Expect(ws.Loop).To(BeEmpty())
 	})
 
 	It("calls too few retries inconclusive and says how many it needs", func() {

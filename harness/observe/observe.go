@@ -51,13 +51,13 @@ type Observations struct {
 	TimedOut      bool
 }
 
-// Operation is the requests of one operation of one process attempt of one
-// target, by start time.
+// Operation is one retry chain on a resource within one process attempt
+// of one target (see chains.go): its requests by start time.
 type Operation struct {
 	Target   string
 	Run      int
 	Attempt  int
-	Key      string // op_header, else op_key
+	Key      string // the op_key of its first request
 	Method   string
 	Path     string
 	Requests []Request
@@ -88,8 +88,9 @@ func (o *Operation) Timeline() string {
 	return "attempts at " + strings.Join(parts, ", ")
 }
 
-// Retry is a request of an operation that follows an earlier request of it
-// which got a non-2xx/3xx status or none at all.
+// Retry is a request of an operation that follows a request of it which
+// failed: got a non-2xx/3xx status, none at all, or an answer that did not
+// arrive whole.
 type Retry struct {
 	Index int // into Operation.Requests
 	// After is the status the request just before the retry received (0: none).
@@ -110,12 +111,6 @@ type Retry struct {
 // ReadJournal decodes JSONL journal lines.
 func ReadJournal(r io.Reader) ([]Request, error) { return injectors.ReadJournal(r) }
 
-type opID struct {
-	target       string
-	run, attempt int
-	key          string
-}
-
 // Observe builds Observations from in. It does not modify in.
 func Observe(in Input) *Observations {
 	reqs := append([]Request(nil), in.Journal...)
@@ -133,26 +128,17 @@ func Observe(in Input) *Observations {
 		o.Duration = in.End.Sub(in.Start)
 	}
 
-	index := map[opID]*Operation{}
+	scopes := map[scopeID]*scope{}
 	for _, r := range reqs {
-		key := r.OpHeader
-		if key == "" {
-			key = r.OpKey
-			if key == "" {
-				key = injectors.OpKey(r.Method, r.Path, r.Query, r.Range)
-			}
-			key = "key:" + key
-		} else {
-			key = "hdr:" + key
+		id := scopeID{r.Target, r.Run, r.Attempt}
+		sc := scopes[id]
+		if sc == nil {
+			sc = newScope()
+			scopes[id] = sc
 		}
-		id := opID{r.Target, r.Run, r.Attempt, key}
-		op := index[id]
-		if op == nil {
-			op = &Operation{Target: r.Target, Run: r.Run, Attempt: r.Attempt, Key: key, Method: r.Method, Path: r.Path}
-			index[id] = op
+		if op := sc.add(r); op != nil {
 			o.Operations = append(o.Operations, op)
 		}
-		op.Requests = append(op.Requests, r)
 		if injected(r) {
 			o.FaultsInjected++
 			o.FaultsByName[r.Fault]++
@@ -196,10 +182,9 @@ func Observe(in Input) *Observations {
 }
 
 func (op *Operation) analyse() {
-	failedBefore := false
 	var firstFault time.Time
 	for i, r := range op.Requests {
-		if i > 0 && failedBefore {
+		if i > 0 && failed(op.Requests[i-1]) {
 			prev := op.Requests[i-1]
 			op.Retries = append(op.Retries, Retry{
 				Index:       i,
@@ -208,16 +193,13 @@ func (op *Operation) analyse() {
 				RetryAfter:  time.Duration(prev.RetryAfterMS) * time.Millisecond,
 				Gap:         r.Start.Sub(prev.Start),
 				Sleep:       r.Start.Sub(prev.End),
-				BackoffGap:  !ok(prev),
+				BackoffGap:  true,
 			})
-		}
-		if !ok(r) {
-			failedBefore = true
 		}
 		if injected(r) && firstFault.IsZero() {
 			firstFault = r.Start
 		}
-		if !firstFault.IsZero() && !op.Recovered && r.Status >= 200 && r.Status < 300 && !r.Start.Before(firstFault) {
+		if !firstFault.IsZero() && !op.Recovered && r.Status >= 200 && r.Status < 300 && r.Error == "" && !r.Start.Before(firstFault) {
 			op.Recovery, op.Recovered = r.End.Sub(firstFault), true
 		}
 	}
