@@ -43,6 +43,10 @@ type RunOptions struct {
 	// written; Keep receives it (from the scenario's goroutine) and must
 	// Close it. Runs ended by cancelling ctx are never kept.
 	Keep func(*Kept)
+	// EvidenceRuns, when set, overrides every scenario's evidence_runs:
+	// how many extra runs, each on a fresh stack with a derived seed, may
+	// gather waits for an inconclusive backoff verdict (0: none).
+	EvidenceRuns *int
 	// GamedayBin runs `gameday pipeline` for `pipeline: reference`; default
 	// GamedayBinary().
 	GamedayBin string

@@ -63,6 +63,13 @@ type scenarioRun struct {
 	stopOnce sync.Once
 	told     map[string]bool // targets a fault crashed
 	quiet    bool            // no more console lines (kept past the run)
+
+	// evidence marks an evidence run: it only gathers waits for a
+	// statistical verdict of the primary run, so it is never kept and
+	// never runs evidence runs of its own.
+	evidence bool
+	// obs is what the run observed, once it has judged.
+	obs *observe.Observations
 }
 
 func newScenarioRun(r *runner, sc *scenarios.Scenario, seed int64) *scenarioRun {
@@ -164,6 +171,7 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	s.copyTargetLogs()
 
 	obs := observe.Observe(obsIn)
+	s.obs = obs
 	res.DurationMS = s.r.now().Sub(start).Milliseconds()
 	res.Metrics = expect.Metrics(obs, artifacts)
 	switch {
@@ -175,9 +183,13 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	// Judge what was observed whenever the workload got to run, also when
 	// a target then died unasked or the run was interrupted.
 	if booted || ctx.Err() != nil {
-		res.Expectations = expect.Judge(expect.Input{Expect: sc.Expect, Obs: obs, Artifacts: artifacts,
+		in := expect.Input{Expect: sc.Expect, Obs: obs, Artifacts: artifacts,
 			ArtifactsErr: artifactsErr, Timeout: timeout, Faults: sc.Faults,
-			WorkloadLog: s.r.display(filepath.Join(s.dir, "workload-run1-attempt0.log"))})
+			WorkloadLog: s.r.display(filepath.Join(s.dir, "workload-run1-attempt0.log"))}
+		res.Expectations = expect.Judge(in)
+		if !s.evidence && booted && ctx.Err() == nil && expect.NeedsEvidence(res.Expectations) {
+			s.gatherEvidence(ctx, in, res.Expectations)
+		}
 		orderVerdicts(res.Expectations, expectOrder(sc.File))
 	}
 	res.Passed = res.Error == ""
@@ -186,7 +198,7 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 			res.Passed = false
 		}
 	}
-	if s.r.opts.Keep != nil && !res.Passed && booted && ctx.Err() == nil && s.r.claimKeep(sc.Name) {
+	if s.r.opts.Keep != nil && !s.evidence && !res.Passed && booted && ctx.Err() == nil && s.r.claimKeep(sc.Name) {
 		k, kerr := s.keep(tctx)
 		if kerr == nil {
 			kept = true
@@ -724,4 +736,52 @@ func jsonLine(e observe.Request) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// gatherEvidence runs the scenario again, each time on a fresh stack with a
+// derived seed, while a statistical verdict in vs (backoff.jitter,
+// backoff.growing) is inconclusive and the evidence budget lasts, and
+// replaces those verdicts in vs with the ones judged on the pooled waits.
+// Every other verdict stays the primary run's. An evidence run that hit an
+// infrastructure error is left out of the pool, and the verdict says so.
+func (s *scenarioRun) gatherEvidence(ctx context.Context, in expect.Input, vs []reports.Expectation) {
+	budget := s.sc.Evidence()
+	if s.r.opts.EvidenceRuns != nil {
+		budget = *s.r.opts.EvidenceRuns
+	}
+	for k := 1; k <= budget && ctx.Err() == nil && expect.NeedsEvidence(vs); k++ {
+		ev := newScenarioRun(s.r, s.sc, EvidenceSeed(s.seed, k))
+		ev.evidence = true
+		ev.label = fmt.Sprintf("%s [evidence %d/%d]", s.label, k, budget)
+		ev.dir = filepath.Join(s.dir, fmt.Sprintf("evidence-%d", k))
+		out := ev.execute(ctx)
+		if s.r.console != nil {
+			s.r.console.DoneAs(ev.label, "EVIDENCE")
+		}
+		if out.Error != "" || ev.obs == nil {
+			in.EvidenceDropped++
+			if s.r.console != nil {
+				s.r.console.Printf("%s: dropped from the evidence pool: %s", ev.label, out.Error)
+			}
+		} else {
+			in.Evidence = append(in.Evidence, ev.obs)
+		}
+		for _, v := range expect.Judge(in) {
+			if !expect.IsStatistical(v.Name) {
+				continue
+			}
+			for i := range vs {
+				if vs[i].Name == v.Name {
+					vs[i] = v
+				}
+			}
+		}
+	}
+}
+
+// EvidenceSeed derives the seed of the k-th evidence run (k = 1..) of a run
+// with seed: seed·1000+k, so that it never collides with --repeat's seeds
+// S, S+1, ...; seeds too large for that wrap around.
+func EvidenceSeed(seed int64, k int) int64 {
+	return seed*1000 + int64(k)
 }

@@ -241,6 +241,10 @@ func (c *Console) DoneResult(scenario string, res Scenario) {
 	c.done(scenario, verdict)
 }
 
+// DoneAs ends the line of a run that is not judged on its own (an
+// evidence run) with a word of the caller's instead of a verdict.
+func (c *Console) DoneAs(scenario, word string) { c.done(scenario, word) }
+
 func (c *Console) done(scenario, verdict string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -126,7 +126,7 @@ var _ = Describe("Judging retry chains", func() {
 		Expect(v.Evidence.Runs).To(Equal(4))
 		Expect(v.Evidence.Waits).To(Equal(16))
 		Expect(v.Evidence.Dropped).To(Equal(1))
-		Expect(v.Message).To(HavePrefix("backoff.jitter: jittered: judged 16 waits from 4 runs (the primary and 3 evidence runs); 1 evidence runs dropped for an infrastructure error: "))
+		Expect(v.Message).To(HavePrefix("backoff.jitter: jittered: judged 16 waits from 4 runs (the primary and 3 evidence runs); 1 evidence run dropped for an infrastructure error: "))
 		Expect(v.Message).NotTo(ContainSubstring("inconclusive"))
 	})
 })

@@ -364,9 +364,9 @@ func (p pool) String() string {
 	if p.runs <= 1 && p.dropped == 0 {
 		return ""
 	}
-	out := fmt.Sprintf("%d waits from %d runs (the primary and %d evidence runs)", p.waits, p.runs, p.runs-1)
+	out := fmt.Sprintf("%d waits from %d runs (the primary and %s)", p.waits, p.runs, plural(p.runs-1, "evidence run"))
 	if p.dropped > 0 {
-		out += fmt.Sprintf("; %d evidence runs dropped for an infrastructure error", p.dropped)
+		out += fmt.Sprintf("; %s dropped for an infrastructure error", plural(p.dropped, "evidence run"))
 	}
 	return out
 }
@@ -401,6 +401,14 @@ func judgeBackoff(name, property string, want bool, j Judgement, pl pool) report
 		v.Message = fmt.Sprintf("%s: %s%s: %s%s", name, not, property, judged, j.Detail)
 	}
 	return v
+}
+
+// plural is "1 evidence run", "3 evidence runs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func fmtWant(want bool, property string) string {

@@ -32,9 +32,10 @@ func newRunCmd() *cobra.Command {
 		filter   []string
 		repeat   int
 		keep     bool
+		evidence int
 	)
 	cmd := &cobra.Command{
-		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--keep-on-failure]",
+		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure]",
 		Short: "Run scenarios end to end: boot targets, inject faults, run the workload, judge, report",
 		Long: `Run every scenario in PATH... (files, or folders whose *.yaml files are read):
 boot its targets, seed them, start a fault proxy in front of each and the alert
@@ -51,6 +52,13 @@ $GITHUB_STEP_SUMMARY is set, summary.md is appended to that file too.
 (S: --seed, else the file's seed, else a random one), and reports per
 expectation in how many runs it held; a scenario passes only when every run
 did. Each run's outputs go to <out>/<name>/seed-<seed>.
+
+When backoff.jitter or backoff.growing is inconclusive on the waits of one
+run (an SDK's 2-4 retries), the scenario is run again on a fresh stack with
+a derived seed (seed·1000+k), up to --evidence-runs times (default: the
+file's evidence_runs, else 3; 0 turns them off), and those two verdicts are
+judged on the pooled waits; every other verdict is the first run's. Their
+outputs go to <out>/<name>/evidence-<k>.
 
 --keep-on-failure keeps the targets of a failed scenario up (the first
 failed run of each, faults disarmed, bucket as the run left it): after the
@@ -76,6 +84,9 @@ interrupted). Precedence 2, then 3, then 1.`,
 			}
 			if repeat < 1 {
 				return badInput(fmt.Errorf("run: --repeat %d: want 1 or more", repeat))
+			}
+			if evidence < 0 || evidence > scenarios.MaxEvidenceRuns {
+				return badInput(fmt.Errorf("run: --evidence-runs %d: want 0..%d", evidence, scenarios.MaxEvidenceRuns))
 			}
 			if cmd.Flags().Changed("seed") && seed > math.MaxInt64-int64(repeat-1) {
 				return badInput(fmt.Errorf("run: --seed %d: too large for --repeat %d", seed, repeat))
@@ -113,8 +124,14 @@ interrupted). Precedence 2, then 3, then 1.`,
 				Parallel:   parallel,
 				Repeat:     repeat,
 				GamedayBin: bin,
-				Console:    console,
-				Command:    "gameday run " + strings.Join(os.Args[min(2, len(os.Args)):], " "),
+				EvidenceRuns: func() *int {
+					if cmd.Flags().Changed("evidence-runs") {
+						return &evidence
+					}
+					return nil
+				}(),
+				Console: console,
+				Command: "gameday run " + strings.Join(os.Args[min(2, len(os.Args)):], " "),
 			}
 			kept := &keptRuns{}
 			if keep {
@@ -159,6 +176,7 @@ interrupted). Precedence 2, then 3, then 1.`,
 	f.IntVar(&parallel, "parallel", 1, "scenarios run at once")
 	f.StringSliceVar(&filter, "filter", nil, "run only scenarios with this name or tag (repeatable; globs allowed)")
 	f.IntVar(&repeat, "repeat", 1, "run every scenario N times with seeds S, S+1, ... and report how often each expectation held")
+	f.IntVar(&evidence, "evidence-runs", scenarios.DefaultEvidenceRuns, "extra runs on fresh stacks that gather waits when a backoff verdict is inconclusive (overrides the files' evidence_runs; 0: none)")
 	f.BoolVar(&keep, "keep-on-failure", false, "keep a failed scenario's targets up, print their endpoints and env file, and wait for Ctrl-C")
 	return cmd
 }
