@@ -613,7 +613,7 @@ func (s *scenarioRun) listArtifacts(ctx context.Context, a *scenarios.ArtifactsE
 		if o.Err != nil {
 			return nil, fmt.Errorf("list %s/%s: %w", a.Bucket, a.Prefix, o.Err)
 		}
-		versions = append(versions, observe.ObjectVersion{Key: o.Key, VersionID: o.VersionID, IsDeleteMarker: o.IsDeleteMarker, LastModified: o.LastModified})
+		versions = append(versions, observe.ObjectVersion{Key: o.Key, VersionID: o.VersionID, IsDeleteMarker: o.IsDeleteMarker, LastModified: o.LastModified, ETag: o.ETag})
 	}
 	var ids []string
 	for _, r := range runs {

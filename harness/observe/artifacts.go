@@ -27,12 +27,14 @@ type Artifacts struct {
 func Duplicates(versions []ObjectVersion, runIDs []string, kinds []string) Artifacts {
 	var a Artifacts
 	count := map[string]int{}
+	etags := map[string][]string{}
 	for _, v := range versions {
 		if v.IsDeleteMarker {
 			continue
 		}
 		a.Versions++
 		count[v.Key]++
+		etags[v.Key] = append(etags[v.Key], v.ETag)
 	}
 	keys := make([]string, 0, len(count))
 	for k := range count {
@@ -43,7 +45,7 @@ func Duplicates(versions []ObjectVersion, runIDs []string, kinds []string) Artif
 	for _, k := range keys {
 		if n := count[k]; n > 1 {
 			a.Duplicates += n - 1
-			a.Details = append(a.Details, fmt.Sprintf("%s has %d versions", k, n))
+			a.Details = append(a.Details, fmt.Sprintf("%s has %d versions%s", k, n, sameContent(etags[k])))
 		}
 	}
 	seen := map[string]bool{}
@@ -61,11 +63,33 @@ func Duplicates(versions []ObjectVersion, runIDs []string, kinds []string) Artif
 			}
 			if len(match) > 1 {
 				a.Duplicates += len(match) - 1
-				a.Details = append(a.Details, fmt.Sprintf("run %s wrote %d %q keys: %s", id, len(match), kind, strings.Join(match, ", ")))
+				var tags []string
+				for _, k := range match {
+					tags = append(tags, etags[k]...)
+				}
+				a.Details = append(a.Details, fmt.Sprintf("run %s wrote %d %q keys%s: %s", id, len(match), kind, sameContent(tags), strings.Join(match, ", ")))
 			}
 		}
 	}
 	return a
+}
+
+// sameContent says whether the versions behind etags hold identical bytes
+// (a retried write of the same artifact, which a conditional create
+// prevents) or different content: ", identical content — ..." or ",
+// different content"; "" when an ETag is unknown.
+func sameContent(etags []string) string {
+	for _, t := range etags {
+		if t == "" {
+			return ""
+		}
+	}
+	for _, t := range etags {
+		if strings.Trim(t, `"`) != strings.Trim(etags[0], `"`) {
+			return ", different content"
+		}
+	}
+	return ", identical content — a retried write; a conditional create (If-None-Match: *) prevents it"
 }
 
 func hasSegment(key, seg string) bool {

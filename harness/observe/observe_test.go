@@ -146,6 +146,15 @@ var _ = Describe("Duplicates", func() {
 		Expect(a.Versions).To(Equal(3))
 		Expect(a.Details).To(ConsistOf("r1/model.bin has 2 versions"))
 	})
+	It("says whether the extra versions hold identical bytes (a retried write) or not", func() {
+		e := func(key, etag string) observe.ObjectVersion { return observe.ObjectVersion{Key: key, ETag: etag} }
+		a := observe.Duplicates([]observe.ObjectVersion{e("m.bin", `"abc"`), e("m.bin", "abc"), e("x.bin", `"1"`), e("x.bin", `"2"`)}, nil, nil)
+		Expect(a.Duplicates).To(Equal(2))
+		Expect(a.Details).To(Equal([]string{
+			"m.bin has 2 versions, identical content — a retried write; a conditional create (If-None-Match: *) prevents it",
+			"x.bin has 2 versions, different content",
+		}))
+	})
 	It("counts a second model under a new name in the same run through kinds", func() {
 		vs := []observe.ObjectVersion{
 			v("runs/r1/model-1700000001.bin", false), v("runs/r1/model-1700000002.bin", false),

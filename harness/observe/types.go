@@ -36,6 +36,9 @@ type ObjectVersion struct {
 	VersionID      string
 	IsDeleteMarker bool
 	LastModified   time.Time
+	// ETag identifies the version's content (the MD5 of a single-part
+	// upload); equal ETags mean identical bytes.
+	ETag string
 }
 
 // Notification is one alert as the receiver recorded it: one Alertmanager
