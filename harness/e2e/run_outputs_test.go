@@ -63,7 +63,7 @@ var _ = Describe("gameday run --repeat, outputs and step summary", Ordered, func
 		for _, e := range sc.Expectations {
 			held[e.Name] = strconv.Itoa(e.Held) + "/" + strconv.Itoa(e.Runs)
 		}
-		Expect(held).To(Equal(map[string]string{"outcome": "3/3", "requests[0]": "2/3", "timeout": "3/3"}))
+		Expect(held).To(Equal(map[string]string{"outcome": "3/3", "requests[0]": "2/3", "faults_fired": "3/3", "timeout": "3/3"}))
 		Expect(r.Summary.Flaky).To(Equal(1))
 		// Aggregate numbers are the worst run's, never a sum over the runs.
 		var worstRequests int
