@@ -190,7 +190,7 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 		if !s.evidence && booted && ctx.Err() == nil && expect.NeedsEvidence(res.Expectations) {
 			s.gatherEvidence(ctx, in, res.Expectations)
 		}
-		orderVerdicts(res.Expectations, expectOrder(sc.File))
+		orderVerdicts(res.Expectations, sc.ExpectOrder())
 	}
 	res.Passed = res.Error == ""
 	for _, e := range res.Expectations {

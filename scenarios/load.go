@@ -45,6 +45,7 @@ func load(name, abs string, data []byte) (*Scenario, error) {
 		return nil, errs.Err()
 	}
 	sc.File = abs
+	sc.doc = doc
 	v := &validator{doc: doc, dir: filepath.Dir(abs), sc: sc}
 	v.scenario()
 	all := append(errs, v.relevant(errs)...)

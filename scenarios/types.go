@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"fmt"
 	"time"
+
+	"github.com/gameday/gameday/internal/strictyaml"
 )
 
 // Scenario is one scenario file, loaded, defaulted and validated. Every
@@ -36,7 +39,42 @@ type Scenario struct {
 	Faults []*Fault `yaml:"faults" json:"faults,omitempty"`
 	// Expect holds what must be observed for the scenario to pass.
 	Expect Expect `yaml:"expect" json:"expect,omitempty"`
+
+	// doc is what the loader learnt of the file: positions, written keys
+	// and their order. Nothing re-reads the file.
+	doc *strictyaml.Doc
 }
+
+// Pos returns "FILE:LINE:COL" of the value at path (a path such as
+// "workload.exec" or "faults[1].match"), the file as it was given to the
+// loader, or just FILE when the position is unknown.
+func (s *Scenario) Pos(path string) string {
+	if s.doc == nil {
+		return s.File
+	}
+	p := s.doc.Pos(path)
+	if p.Line == 0 {
+		return s.doc.File
+	}
+	return fmt.Sprintf("%s:%d:%d", s.doc.File, p.Line, p.Col)
+}
+
+// Given returns the scenario file's path as it was given to the loader
+// (File is absolute).
+func (s *Scenario) Given() string {
+	if s.doc == nil || s.doc.File == "" {
+		return s.File
+	}
+	return s.doc.File
+}
+
+// Written reports whether the file wrote the key at path (as opposed to a
+// default filled in by the loader).
+func (s *Scenario) Written(path string) bool { return s.doc.Has(path) }
+
+// ExpectOrder returns the keys of the expect block in file order; nil for
+// a scenario built in Go.
+func (s *Scenario) ExpectOrder() []string { return s.doc.Keys("expect") }
 
 // DefaultTimeout is the scenario timeout when the file gives none.
 const DefaultTimeout = 2 * time.Minute

@@ -22,13 +22,13 @@ func newListCmd() *cobra.Command {
 			if len(loaded) > 0 {
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tTAGS\tTARGETS\tFAULTS\tDESCRIPTION")
-				for _, l := range loaded {
-					targets := make([]string, len(l.sc.Targets))
-					for i, t := range l.sc.Targets {
+				for _, sc := range loaded {
+					targets := make([]string, len(sc.Targets))
+					for i, t := range sc.Targets {
 						targets[i] = t.Name + "(" + t.Kind + ")"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", l.sc.Name, dash(strings.Join(l.sc.Tags, ",")),
-						strings.Join(targets, ","), len(l.sc.Faults), dash(l.sc.Description))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", sc.Name, dash(strings.Join(sc.Tags, ",")),
+						strings.Join(targets, ","), len(sc.Faults), dash(sc.Description))
 				}
 				if err := tw.Flush(); err != nil {
 					return infra(fmt.Errorf("list: write: %w", err))

@@ -247,17 +247,17 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// loadForRun is step 1 of run: checkScenarios (what validate checks),
+// loadForRun is step 1 of run: scenarios.LoadSet (what validate checks),
 // reporting all problems at once as bad input (exit 2).
 func loadForRun(args, filter []string) ([]*scenarios.Scenario, error) {
-	loaded, problems := checkScenarios(args)
-	if len(problems) > 0 {
-		return nil, badInput(errors.New(strings.Join(problems, "\n")))
+	set := scenarios.LoadSet(args)
+	if err := set.Err(); err != nil {
+		return nil, badInput(err)
 	}
 	var list []*scenarios.Scenario
-	for _, l := range loaded {
-		if matchesFilter(l.sc, filter) {
-			list = append(list, l.sc)
+	for _, sc := range set.Scenarios {
+		if matchesFilter(sc, filter) {
+			list = append(list, sc)
 		}
 	}
 	if len(list) == 0 {

@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +96,44 @@ func (d *Doc) Has(path string) bool {
 	}
 	_, ok := d.pos[path]
 	return ok
+}
+
+// Keys returns the keys of the mapping at path that were decoded, in file
+// order ("" for the root mapping).
+func (d *Doc) Keys(path string) []string {
+	if d == nil {
+		return nil
+	}
+	prefix := path + "."
+	if path == "" {
+		prefix = ""
+	}
+	type kp struct {
+		key string
+		pos Pos
+	}
+	var ks []kp
+	for p, pos := range d.pos {
+		if !strings.HasPrefix(p, prefix) || p == path {
+			continue
+		}
+		rest := p[len(prefix):]
+		if rest == "" || strings.ContainsAny(rest, ".[") {
+			continue
+		}
+		ks = append(ks, kp{rest, pos})
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		if ks[i].pos.Line != ks[j].pos.Line {
+			return ks[i].pos.Line < ks[j].pos.Line
+		}
+		return ks[i].pos.Col < ks[j].pos.Col
+	})
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.key
+	}
+	return out
 }
 
 // Errorf returns an error positioned at path (see Pos). The message is used
