@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -87,11 +88,17 @@ func (l *lockedWriter) printf(format string, a ...any) {
 }
 
 func runUp(ctx context.Context, stdout io.Writer, sc *scenarios.Scenario, o upOptions) (err error) {
-	out := &lockedWriter{w: stdout}
+	// Everything up prints goes through the stack's redactor, which gets
+	// the targets' credentials as soon as they exist.
+	rd := redact.New()
+	rw := rd.Writer(stdout)
+	defer rw.Close()
+	out := &lockedWriter{w: rw}
 	start := time.Now()
 	stack, err := harness.BootStack(ctx, sc, harness.StackOptions{
-		Backend: o.backend,
-		Seed:    o.seed,
+		Backend:  o.backend,
+		Seed:     o.seed,
+		Redactor: rd,
 		OnTimer: func(ev harness.TimerEvent) {
 			if ev.Err != nil {
 				out.printf("timer %s: %s %s failed: %v\n", ev.Fault, ev.Action, ev.Target, ev.Err)
