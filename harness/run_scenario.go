@@ -175,8 +175,10 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 		res.Error = s.redact.String(err.Error())
 	}
 	// Judge what was observed whenever the workload got to run, also when
-	// a target then died unasked or the run was interrupted.
-	if booted || ctx.Err() != nil {
+	// a target then died unasked. An interrupted run is not judged: it
+	// ended because it was told to, so its verdicts would only count
+	// that (outcome: killed) as failures; its Error says it all.
+	if booted && ctx.Err() == nil {
 		res.Expectations = expect.Judge(expect.Input{Expect: sc.Expect, Obs: obs, Artifacts: artifacts,
 			ArtifactsErr: artifactsErr, Timeout: timeout})
 		orderVerdicts(res.Expectations, expectOrder(sc.File))

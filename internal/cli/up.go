@@ -33,8 +33,9 @@ func newUpCmd() *cobra.Command {
 		Long: `Boot the scenario's targets (seeded), a fault proxy in front of each with the
 scenario's faults armed (timer faults included), and the alert receiver. The
 workload environment is written to an env file (mode 0600) whose path is
-printed; endpoints are printed without secrets. Runs until Ctrl-C or until
---for ends, then tears everything down.`,
+printed; endpoints are printed without secrets. Runs until Ctrl-C (or
+SIGTERM) or until --for ends, then tears everything down and exits 0: Ctrl-C
+is how up ends, also while it is still starting.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch backend {
@@ -109,7 +110,9 @@ func runUp(ctx context.Context, stdout io.Writer, sc *scenarios.Scenario, o upOp
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return failed(fmt.Errorf("up %s: interrupted while starting", sc.Name))
+			// Ctrl-C is how up ends, also before it was ready.
+			out.printf("interrupted while starting: stopped, every target, proxy and the receiver are gone\n")
+			return nil
 		}
 		return infra(fmt.Errorf("up %s: %w", sc.Name, err))
 	}
