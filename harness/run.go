@@ -180,6 +180,9 @@ schedule:
 		}
 	}
 	wg.Wait()
+	// Orphans that dropped the marker but were adopted by a subreaper
+	// harness can be told from other scenarios' only now.
+	_ = sweepAdopted(context.WithoutCancel(ctx))
 	for _, runs := range results {
 		var done []reports.Scenario
 		for _, s := range runs {

@@ -450,7 +450,7 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 			rec := s.wl.run(ctx, attemptSpec{
 				argv:    argv,
 				dir:     filepath.Dir(sc.File),
-				env:     Environ(os.Environ(), env),
+				env:     append(Environ(os.Environ(), env), s.run.markerEnv(PartWorkload)),
 				timeout: timeout,
 				log:     logw,
 				run:     s.run,
