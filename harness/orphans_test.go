@@ -31,14 +31,16 @@ var _ = Describe("run markers", func() {
 		}
 	})
 
-	// sleepers lists the live processes whose command line holds tag.
+	// sleepers lists the live sleep processes whose command line holds
+	// tag (not the shells whose script holds it).
 	sleepers := func(tag string) []int {
 		dirs, _ := filepath.Glob("/proc/[0-9]*")
 		var out []int
 		for _, d := range dirs {
 			cl, err := os.ReadFile(filepath.Join(d, "cmdline"))
 			stat, _ := os.ReadFile(filepath.Join(d, "stat"))
-			if err != nil || !strings.Contains(string(cl), tag) || strings.Contains(string(stat), ") Z ") {
+			if err != nil || !strings.Contains(string(cl), tag) || !strings.Contains(string(stat), "(sleep) ") ||
+				strings.Contains(string(stat), ") Z ") {
 				continue
 			}
 			pid, _ := strconv.Atoi(filepath.Base(d))
@@ -79,6 +81,9 @@ exec sleep %[1]s`, tag)
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
 		})
+		// Three sleeps: the shell itself has exec'd its last line, so both
+		// subshells that started the daemons have exited and the daemons
+		// are orphans.
 		Eventually(func() []int { return sleepers(tag) }, 10*time.Second).Should(HaveLen(3))
 
 		// The env -i daemon is an orphan of init (or of a subreaper), not a
