@@ -35,8 +35,8 @@ images: bin/minio build ## build the docker images gameday/minio:<pin> and gamed
 	@command -v docker >/dev/null || { echo "docker missing: run scripts/docker-setup.sh" >&2; exit 1; }
 	@set -e; ctx=$$(mktemp -d $(BIN)/.images.XXXXXX); trap 'rm -rf "$$ctx"' EXIT; \
 	mkdir -p $$ctx/minio/tmp $$ctx/gameday/tmp; \
-	ln -f $(BIN)/minio $$ctx/minio/minio 2>/dev/null || cp $(BIN)/minio $$ctx/minio/minio; \
-	ln -f $(BIN)/gameday $$ctx/gameday/gameday 2>/dev/null || cp $(BIN)/gameday $$ctx/gameday/gameday; \
+	ln -fL $(BIN)/minio $$ctx/minio/minio 2>/dev/null || cp $(BIN)/minio $$ctx/minio/minio; \
+	ln -fL $(BIN)/gameday $$ctx/gameday/gameday 2>/dev/null || cp $(BIN)/gameday $$ctx/gameday/gameday; \
 	echo "docker build gameday/minio:$(MINIO_PIN)"; \
 	out=$$(DOCKER_BUILDKIT=0 docker build -q -f scripts/images/minio.Dockerfile \
 		--label org.opencontainers.image.version=$(MINIO_VERSION) --label gameday.image=minio \

@@ -47,6 +47,11 @@ type Credentials struct {
 	SecretKey string
 }
 
+// CredentialSecrets lists what of c must never be shown: both keys, which
+// are random per run. Empty ones (stubs have none) are ignored by the
+// Redactor.
+func CredentialSecrets(c Credentials) []string { return []string{c.AccessKey, c.SecretKey} }
+
 // Identity says what actually runs a target: a process (PID, its process
 // group PGID) or a container (ContainerID). It changes on Restart.
 type Identity struct {

@@ -28,7 +28,9 @@ func (r Removed) String() string {
 
 // Clean removes what runs that no longer live left behind: their processes
 // (matched by recorded pid and start time, never by name), the process
-// group of a workload attempt that was running (grandchildren included), their containers
+// group of a workload attempt that was running (grandchildren included),
+// every process that carries the marker (MarkerEnv) of a run whose owner
+// is dead, with its descendants (setsid daemons included), their containers
 // (by the gameday.run label, including containers of runs with no record),
 // their temporary directories and their records. Runs whose owner process
 // still lives are left alone. Docker is skipped when no daemon answers.
@@ -79,6 +81,27 @@ func Clean(ctx context.Context) ([]Removed, error) {
 		if err := os.Remove(files[i]); err == nil {
 			removed = append(removed, Removed{RunID: rec.RunID, What: "record", ID: files[i]})
 		}
+	}
+	// Whatever carries the marker of a run whose owner is dead: a setsid
+	// daemon of a workload, a target, all their descendants. Records or
+	// not.
+	owners := map[ProcessRecord]bool{}
+	swept, err := sweep(ctx, func(m Marker) bool {
+		if live[m.RunID] {
+			return false
+		}
+		a, ok := owners[m.Owner]
+		if !ok {
+			a = alive(m.Owner)
+			owners[m.Owner] = a
+		}
+		return !a
+	})
+	for _, p := range swept {
+		removed = append(removed, Removed{RunID: p.Marker.RunID, What: "process", ID: fmt.Sprint(p.PID), Target: p.Marker.Part})
+	}
+	if err != nil {
+		errs = append(errs, err)
 	}
 	cs, err := cleanContainers(ctx, live)
 	removed = append(removed, cs...)

@@ -1,7 +1,6 @@
 package harness_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -55,33 +54,6 @@ var _ = Describe("the workload environment", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.Mode().Perm()).To(Equal(os.FileMode(0o600)))
 		Expect(os.ReadFile(p)).To(Equal([]byte("A='it'\\''s'\nB='x=y'\n")))
-	})
-})
-
-var _ = Describe("redaction", func() {
-	r := harness.NewRedactor("gdSECRETKEY", "AKID", "")
-
-	It("replaces every credential in strings", func() {
-		Expect(r.String("key=AKID secret=gdSECRETKEY again AKID")).To(Equal("key=*** secret=*** again ***"))
-	})
-
-	It("replaces credentials split across writes", func() {
-		var out bytes.Buffer
-		w := r.Writer(&out)
-		for _, part := range []string{"user gdSEC", "RETK", "EY and AK", "ID", " done AK"} {
-			_, err := w.Write([]byte(part))
-			Expect(err).NotTo(HaveOccurred())
-		}
-		Expect(w.Close()).To(Succeed())
-		Expect(out.String()).To(Equal("user *** and *** done AK"))
-	})
-
-	It("passes text through unchanged without secrets", func() {
-		var out bytes.Buffer
-		w := harness.NewRedactor().Writer(&out)
-		_, _ = w.Write([]byte("plain"))
-		Expect(w.Close()).To(Succeed())
-		Expect(out.String()).To(Equal("plain"))
 	})
 })
 

@@ -39,3 +39,9 @@ var GroupMembers = groupMembers
 // RunScenariosListenHook is RunScenarios with hook seeing every port
 // allocated for a proxy or the alert receiver before it is listened on.
 var RunScenariosListenHook = runScenarios
+
+// SweepRun exposes sweepRun.
+var SweepRun = sweepRun
+
+// SweepAdopted exposes sweepAdopted.
+var SweepAdopted = sweepAdopted

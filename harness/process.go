@@ -130,10 +130,10 @@ func (p *processInstance) start(ctx context.Context) (<-chan struct{}, error) {
 		return nil, fmt.Errorf("%s: log: %w", p.target, err)
 	}
 	cmd := exec.Command(p.bin, p.args...)
-	cmd.Env = p.env
+	cmd.Env = append(p.env[:len(p.env):len(p.env)], p.run.markerEnv(p.target))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := startTracked(cmd); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("%s: %w", p.target, err)
 	}
@@ -146,11 +146,13 @@ func (p *processInstance) start(ctx context.Context) (<-chan struct{}, error) {
 	if err := p.run.addProcess(p.target, pid); err != nil {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		_ = cmd.Wait()
+		untrack(pid)
 		logf.Close()
 		return nil, fmt.Errorf("%s: record: %w", p.target, err)
 	}
 	go func() {
 		_ = cmd.Wait()
+		untrack(pid)
 		logf.Close()
 		p.run.removeProcess(pid)
 		close(done)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -50,7 +51,9 @@ type RunOptions struct {
 	// GamedayBin runs `gameday pipeline` for `pipeline: reference`; default
 	// GamedayBinary().
 	GamedayBin string
-	// Console shows progress; nil shows none.
+	// Console shows progress; nil shows none. The run adds every secret it
+	// generates to the Console's Redactor (see Redactor) as soon as it
+	// exists.
 	Console *reports.Console
 	// Command is recorded in the report.
 	Command string
@@ -73,6 +76,14 @@ type runner struct {
 	now        func() time.Time
 	random     func([]byte)
 	listenHook func(port int) // see runScenarios
+	// redactor is the run's single redaction point: every credential the
+	// run generates is added to it as soon as it exists, and every output
+	// passes through it before it is encoded or shown: the Result (field
+	// by field, in redacted, before the console, Aggregate, the writers or
+	// the caller see it), the console (which writes through it), the
+	// journals (per field) and the logs (streamed). It is the Console's
+	// when there is one.
+	redactor *redact.Redactor
 
 	mu      sync.Mutex
 	backend string
@@ -84,7 +95,8 @@ type runner struct {
 // outputs to opts.Out. The result lists the scenarios in the order given.
 // Cancelling ctx (Ctrl-C) tears everything down and still writes a partial
 // report; scenarios not yet started are left out, the interrupted ones carry
-// an Error. The returned error is about writing the outputs only; the exit
+// an Error and no verdict. The Result (and every output) has the
+// credentials the run generated masked. The returned error is about writing the outputs only; the exit
 // code follows from the Result (Result.ExitCode).
 func RunScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptions) (*reports.Result, error) {
 	return runScenarios(ctx, list, opts, nil)
@@ -98,6 +110,10 @@ func runScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptio
 		listenHook: listenHook}
 	if r.now == nil {
 		r.now = time.Now
+	}
+	r.redactor = redact.New()
+	if r.console != nil {
+		r.redactor = r.console.Redactor()
 	}
 	if r.random == nil {
 		r.random = func(b []byte) { _, _ = rand.Read(b) }
@@ -153,21 +169,24 @@ schedule:
 					// execute's own defers have torn the scenario down; keep
 					// the other scenarios and the report going.
 					if p := recover(); p != nil {
-						results[i][k] = &reports.Scenario{Name: sc.Name, File: r.display(sc.File), Seed: seed,
-							Error: fmt.Sprintf("internal error: %v", p)}
+						results[i][k] = r.redacted(reports.Scenario{Name: sc.Name, File: r.display(sc.File), Seed: seed,
+							Error: fmt.Sprintf("internal error: %v", p)})
 					}
 				}()
 				s := newScenarioRun(r, sc, seed)
 				s.label, s.dir = label, dir
-				out := s.execute(ctx)
-				results[i][k] = &out
+				out := r.redacted(s.execute(ctx))
+				results[i][k] = out
 				if r.console != nil {
-					r.console.DoneResult(label, out)
+					r.console.DoneResult(label, *out)
 				}
 			}()
 		}
 	}
 	wg.Wait()
+	// Orphans that dropped the marker but were adopted by a subreaper
+	// harness can be told from other scenarios' only now.
+	_ = sweepAdopted(context.WithoutCancel(ctx))
 	for _, runs := range results {
 		var done []reports.Scenario
 		for _, s := range runs {
@@ -190,10 +209,20 @@ schedule:
 	res.Backend = r.backendName()
 	res.DurationMS = r.now().Sub(started).Milliseconds()
 	res.Summarize()
+	// Again with every secret of every scenario: one scenario's output may
+	// carry another's.
+	r.redactor.Value(res)
 	if err := reports.WriteFiles(r.out, res); err != nil {
 		return res, fmt.Errorf("write report: %w", err)
 	}
 	return res, nil
+}
+
+// redacted returns sc with every string field redacted, before anything
+// shows or aggregates it.
+func (r *runner) redacted(sc reports.Scenario) *reports.Scenario {
+	r.redactor.Value(&sc)
+	return &sc
 }
 
 func (r *runner) seedFor(sc *scenarios.Scenario) int64 {

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -23,6 +24,7 @@ import (
 	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/harness/receiver"
 	"github.com/gameday/gameday/injectors"
+	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -43,7 +45,7 @@ type scenarioRun struct {
 	label  string // the console's name: the scenario's, with repeats its seed too
 	dir    string // <out>/<name>, with repeats <out>/<name>/seed-<seed>
 	run    *Run
-	redact *Redactor
+	redact *redact.Redactor // the run's (runner.redactor)
 
 	targets map[string]Target
 	order   []string // target names, file order
@@ -77,7 +79,7 @@ func newScenarioRun(r *runner, sc *scenarios.Scenario, seed int64) *scenarioRun 
 		r: r, sc: sc, seed: seed,
 		label:    sc.Name,
 		dir:      filepath.Join(r.out, sc.Name),
-		redact:   NewRedactor(),
+		redact:   r.redactor,
 		targets:  map[string]Target{},
 		proxies:  map[string]*injectors.Proxy{},
 		wl:       &workload{},
@@ -181,13 +183,15 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 		res.Error = s.redact.String(err.Error())
 	}
 	// Judge what was observed whenever the workload got to run, also when
-	// a target then died unasked or the run was interrupted.
-	if booted || ctx.Err() != nil {
+	// a target then died unasked. An interrupted run is not judged: it
+	// ended because it was told to, so its verdicts would only count
+	// that (outcome: killed) as failures; its Error says it all.
+	if booted && ctx.Err() == nil {
 		in := expect.Input{Expect: sc.Expect, Obs: obs, Artifacts: artifacts,
 			ArtifactsErr: artifactsErr, Timeout: timeout, Faults: sc.Faults,
 			WorkloadLog: s.r.display(filepath.Join(s.dir, "workload-run1-attempt0.log"))}
 		res.Expectations = expect.Judge(in)
-		if !s.evidence && booted && ctx.Err() == nil && expect.NeedsEvidence(res.Expectations) {
+		if !s.evidence && expect.NeedsEvidence(res.Expectations) {
 			s.gatherEvidence(ctx, in, res.Expectations)
 		}
 		orderVerdicts(res.Expectations, sc.ExpectOrder())
@@ -235,7 +239,6 @@ func (s *scenarioRun) boot(ctx context.Context) error {
 	if err != nil {
 		return &infraError{fmt.Errorf("alert receiver: %w", err)}
 	}
-	var secrets []string
 	for _, t := range sc.Targets {
 		tg, err := backend.Start(ctx, TargetSpecOf(t))
 		if err != nil {
@@ -243,9 +246,8 @@ func (s *scenarioRun) boot(ctx context.Context) error {
 		}
 		s.targets[t.Name] = tg
 		s.order = append(s.order, t.Name)
-		secrets = append(secrets, CredentialSecrets(tg.Credentials())...)
+		s.redact.Add(CredentialSecrets(tg.Credentials())...)
 	}
-	s.redact = NewRedactor(secrets...)
 	s.phase("seed")
 	for _, t := range sc.Targets {
 		if t.Kind != scenarios.KindMinIO {
@@ -461,7 +463,7 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 			rec := s.wl.run(ctx, attemptSpec{
 				argv:    argv,
 				dir:     filepath.Dir(sc.File),
-				env:     Environ(os.Environ(), env),
+				env:     append(Environ(os.Environ(), env), s.run.markerEnv(PartWorkload)),
 				timeout: timeout,
 				log:     logw,
 				run:     s.run,
@@ -661,15 +663,19 @@ func (s *scenarioRun) readJournal() ([]observe.Request, error) {
 	return all, firstErr
 }
 
+// writeJournal writes the scenario's journal, each entry redacted field by
+// field before it is encoded (masking encoded JSON could cut into an
+// escape and break it).
 func (s *scenarioRun) writeJournal(entries []observe.Request) {
 	f, err := os.Create(filepath.Join(s.dir, "journal.jsonl"))
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	w := s.redact.Writer(f)
-	defer w.Close()
+	w := bufio.NewWriter(f)
+	defer w.Flush()
 	for _, e := range entries {
+		s.redact.Value(&e) // e is a copy; Entry holds no reference
 		b, err := jsonLine(e)
 		if err == nil {
 			_, _ = w.Write(b)

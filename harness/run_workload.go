@@ -72,7 +72,7 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 		defer close(copied)
 		_, _ = io.Copy(spec.log, pr)
 	}()
-	if err := cmd.Start(); err != nil {
+	if err := startTracked(cmd); err != nil {
 		pw.Close()
 		<-copied
 		pr.Close()
@@ -95,7 +95,11 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 	w.mu.Unlock()
 
 	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		untrack(pid)
+		waited <- err
+	}()
 	var timer <-chan time.Time
 	if spec.timeout > 0 {
 		t := time.NewTimer(spec.timeout)
@@ -116,11 +120,17 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 		werr = <-waited
 	}
 	rec.End = now()
-	// Leave nothing of the group behind.
+	// Leave nothing of the attempt behind: its group, then whatever of it
+	// left the group (setsid) but kept the run's marker, with all their
+	// descendants; then reap the orphans a subreaper harness adopted.
 	w.killPGID(pid)
 	if spec.run != nil {
+		if _, err := sweepWorkload(context.WithoutCancel(ctx), spec.run.ID); err != nil {
+			fmt.Fprintf(spec.log, "gameday: %v\n", err)
+		}
 		spec.run.clearWorkload(pid)
 	}
+	reapAdoptedZombies()
 	w.mu.Lock()
 	rec.Crashed = w.injected
 	rec.TimedOut = w.timedOut && !w.injected
@@ -128,8 +138,8 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 	close(done)
 	w.mu.Unlock()
 	// Let the log copy drain. Every writer of the pipe is dead by now,
-	// unless a descendant left the group (setsid) holding it: found by the
-	// pipe it holds, it is killed too.
+	// unless a descendant left the group (setsid) and dropped the marker
+	// (env -i) holding it: found by the pipe it holds, it is killed too.
 	select {
 	case <-copied:
 	case <-time.After(escapeGrace):
@@ -166,10 +176,15 @@ const escapeGrace = 100 * time.Millisecond
 
 // killPipeHolders SIGKILLs every other process that holds the pipe whose
 // read end is r: descendants of the workload that left its process group
-// and so outlived the group's kill (the harness's own children excepted).
-// Each is checked again after it is pinned (os.FindProcess holds a pidfd),
-// so a recycled pid is never hit.
+// and so outlived the group's kill (the children the harness started and
+// waits for excepted; an adopted orphan is killed and reaped). Process
+// starts wait meanwhile (startMu), so no child between fork and exec,
+// which holds every descriptor of the harness, is mistaken for one. Each
+// is checked again after it is pinned (os.FindProcess holds a pidfd), so a
+// recycled pid is never hit.
 func killPipeHolders(r *os.File) {
+	startMu.Lock()
+	defer startMu.Unlock()
 	fi, err := r.Stat()
 	if err != nil {
 		return
@@ -186,10 +201,7 @@ func killPipeHolders(r *os.File) {
 	}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
-		// The harness's own children are left alone: a child forked by
-		// another start of this harness holds the pipe until its exec
-		// closes it, and the escaped are grandchildren at least.
-		if err != nil || pid == self || parentOf(pid) == self || !holdsFile(pid, link) {
+		if err != nil || pid == self || tracked(pid) || !holdsFile(pid, link) {
 			continue
 		}
 		p, err := os.FindProcess(pid)
@@ -198,6 +210,9 @@ func killPipeHolders(r *os.File) {
 		}
 		if holdsFile(pid, link) {
 			_ = p.Kill()
+			if parentOf(pid) == self {
+				_, _ = p.Wait() // adopted: ours to reap
+			}
 		}
 		_ = p.Release()
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gameday/gameday/harness/receiver"
 	"github.com/gameday/gameday/injectors"
+	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -32,6 +33,10 @@ type StackOptions struct {
 	Now func() time.Time
 	// OnTimer, when set, is told every timer fault event.
 	OnTimer func(TimerEvent)
+	// Redactor receives the credentials of the stack's targets as soon as
+	// they exist (share it with whatever shows the stack's output); default
+	// a fresh one. Stack.Redactor is this one.
+	Redactor *redact.Redactor
 }
 
 // Stack is a booted scenario without its workload: every target, a fault
@@ -46,7 +51,7 @@ type Stack struct {
 	Targets  map[string]Target
 	Proxies  map[string]*injectors.Proxy
 	Order    []string
-	Redactor *Redactor
+	Redactor *redact.Redactor
 	Timers   *Timers
 
 	seed     int64
@@ -71,6 +76,9 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Redactor == nil {
+		opts.Redactor = redact.New()
+	}
 	if opts.RunID == "" {
 		opts.RunID = fmt.Sprintf("up-%s-%d", sc.Name, opts.Now().UnixNano())
 	}
@@ -80,7 +88,7 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 	}
 	life, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s = &Stack{
-		Scenario: sc, Run: run, seed: opts.Seed,
+		Scenario: sc, Run: run, seed: opts.Seed, Redactor: opts.Redactor,
 		Targets: map[string]Target{}, Proxies: map[string]*injectors.Proxy{},
 		ctx: life, cancel: cancel,
 	}
@@ -114,16 +122,14 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 			continue
 		}
 		s.Targets[r.name] = r.t
+		s.Redactor.Add(CredentialSecrets(r.t.Credentials())...)
 	}
 	if len(errs) > 0 {
 		return s, errors.Join(errs...)
 	}
-	var secrets []string
 	for _, t := range sc.Targets {
 		s.Order = append(s.Order, t.Name)
-		secrets = append(secrets, CredentialSecrets(s.Targets[t.Name].Credentials())...)
 	}
-	s.Redactor = NewRedactor(secrets...)
 	for _, t := range sc.Targets {
 		if t.Kind == scenarios.KindMinIO {
 			if err := SeedMinIO(ctx, s.Targets[t.Name], t.Buckets, ObjectsOf(t), opts.Seed); err != nil {

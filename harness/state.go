@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -174,12 +175,15 @@ func (r *Run) removeContainer(id string) {
 	_ = r.saveLocked()
 }
 
-// Close removes the run's directory and its record. Call it after every
-// target is stopped.
+// Close kills every process still carrying the run's marker (MarkerEnv)
+// and its descendants: what a workload or a target left running, setsid
+// daemons included. Then it removes the run's directory and its record.
+// Call it after every target is stopped.
 func (r *Run) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	err := os.RemoveAll(r.Dir)
+	_, err := sweepRun(context.Background(), r.ID)
+	err = errors.Join(err, os.RemoveAll(r.Dir))
 	if e := os.Remove(r.path); e != nil && !errors.Is(e, os.ErrNotExist) {
 		err = errors.Join(err, e)
 	}

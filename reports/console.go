@@ -11,6 +11,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/gameday/gameday/internal/redact"
 )
 
 // ConsoleOptions configure a Console. The zero value prints plain lines
@@ -26,6 +28,10 @@ type ConsoleOptions struct {
 	Now func() time.Time
 	// RefreshRate is how often live lines are redrawn; 0 means 150ms.
 	RefreshRate time.Duration
+	// Redactor masks secrets in everything the console writes, live frames
+	// included; nil means a fresh one, which Console.Redactor returns so
+	// that the run adds its secrets to it.
+	Redactor *redact.Redactor
 }
 
 // DetectConsole returns the options for writing to w: live progress and
@@ -65,7 +71,7 @@ func Interactive(w io.Writer, getenv func(string) string) bool {
 // table of results. Its methods are safe for concurrent use, as scenarios run
 // in parallel. Close (or Table) must be called when the run ends.
 type Console struct {
-	w    io.Writer
+	w    *redact.Writer // every byte the console writes goes through it
 	opts ConsoleOptions
 
 	pass, fail, phase, dim *color.Color
@@ -97,8 +103,11 @@ func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
 	if opts.RefreshRate <= 0 {
 		opts.RefreshRate = 150 * time.Millisecond
 	}
+	if opts.Redactor == nil {
+		opts.Redactor = redact.New()
+	}
 	c := &Console{
-		w:         w,
+		w:         opts.Redactor.Writer(w),
 		opts:      opts,
 		pass:      color.New(color.FgGreen, color.Bold),
 		fail:      color.New(color.FgRed, color.Bold),
@@ -114,10 +123,15 @@ func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
 		}
 	}
 	if opts.Live {
-		c.progress = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(opts.RefreshRate), mpb.WithWidth(100))
+		c.progress = mpb.New(mpb.WithOutput(c.w), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(opts.RefreshRate), mpb.WithWidth(100))
 	}
 	return c
 }
+
+// Redactor returns the Redactor the console masks secrets with: the one
+// given in ConsoleOptions, else its own. Secrets added to it later are
+// masked from then on.
+func (c *Console) Redactor() *redact.Redactor { return c.opts.Redactor }
 
 // line returns the scenario's state, creating it (and its live bar) on first
 // use; the caller holds c.mu.
@@ -313,6 +327,7 @@ func (c *Console) Close() {
 	if p != nil {
 		p.Wait()
 	}
+	_ = c.w.Flush()
 }
 
 // Table closes the live progress and writes the final report: failed
@@ -324,6 +339,9 @@ func (c *Console) Table(r *Result) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := WriteText(c.w, r); err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	if err := c.w.Flush(); err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil

@@ -37,6 +37,24 @@ func env(vars map[string]string) func(string) string {
 var escape = regexp.MustCompile("\x1b")
 
 var _ = Describe("Console", func() {
+	DescribeTable("masks the secrets added to its Redactor, also added after it started and in live frames",
+		func(live bool) {
+			var buf bytes.Buffer
+			c := reports.NewConsole(&buf, reports.ConsoleOptions{Live: live, RefreshRate: time.Millisecond})
+			c.Phase("s", "boot")
+			c.Redactor().Add("0f3c2b1a09e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4")
+			c.Printf("seen 0f3c2b1a09e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4")
+			c.DoneResult("s", reports.Scenario{Name: "s", Error: "boom 0f3c2b1a09e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4"})
+			Expect(c.Table(&reports.Result{Scenarios: []reports.Scenario{{Name: "s", File: "s.yaml",
+				Error: "target said 0f3c2b1a09e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4"}}})).To(Succeed())
+			Expect(buf.String()).To(ContainSubstring("seen ***"))
+			Expect(buf.String()).To(ContainSubstring("target said ***"))
+			Expect(buf.String()).NotTo(ContainSubstring("0f3c2b1a09e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4"))
+		},
+		Entry("plain", false),
+		Entry("live", true),
+	)
+
 	It("says ERROR, not FAIL, for a run that hit an infrastructure error, and prints no replay for it", func() {
 		var buf bytes.Buffer
 		clock := &fakeClock{t: time.Unix(0, 0), step: 500 * time.Millisecond}

@@ -15,8 +15,10 @@ func newCleanCmd() *cobra.Command {
 		Long: `Remove what runs that no longer live left behind. Each run records what it
 started under the state dir ($GAMEDAY_STATE_HOME, else $XDG_STATE_HOME/gameday,
 else ~/.local/state/gameday). Processes are killed by recorded pid and start
-time (never by name); containers labelled gameday.run of a dead run are
-removed. Runs still alive are left alone.`,
+time (never by name), and so is every process whose GAMEDAY_RUN_MARKER names a
+run whose harness is dead, with its descendants (a workload's setsid daemon,
+say); containers labelled gameday.run of a dead run are removed. Runs still
+alive are left alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			removed, err := harness.Clean(cmd.Context())

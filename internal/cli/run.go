@@ -45,7 +45,8 @@ receiver, arm the faults, run the workload, then observe from the outside
 Everything is validated first: a bad scenario or policy file exits 2 before
 anything starts. Outputs go to --out (default gameday-out/<UTC timestamp>):
 report.json, junit.xml, summary.md, and per scenario its journal.jsonl,
-workload logs and target logs (credentials redacted). When
+workload logs and target logs. The run's credentials are masked (***) in
+every output, the console included, raw, URL-encoded or base64. When
 $GITHUB_STEP_SUMMARY is set, summary.md is appended to that file too.
 
 --repeat N runs every scenario N times, with the seeds S, S+1, ..., S+N-1
@@ -71,7 +72,8 @@ Either way the output ends with the table of results.
 
 Exit codes: 0 every expectation held; 1 an expectation failed; 2 bad input;
 3 infrastructure (a target could not start or died unasked, or the run was
-interrupted). Precedence 2, then 3, then 1.`,
+interrupted: an interrupted scenario is an error and is not judged).
+Precedence 2, then 3, then 1.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch backend {

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -32,8 +33,9 @@ func newUpCmd() *cobra.Command {
 		Long: `Boot the scenario's targets (seeded), a fault proxy in front of each with the
 scenario's faults armed (timer faults included), and the alert receiver. The
 workload environment is written to an env file (mode 0600) whose path is
-printed; endpoints are printed without secrets. Runs until Ctrl-C or until
---for ends, then tears everything down.`,
+printed; endpoints are printed without secrets. Runs until Ctrl-C (or
+SIGTERM) or until --for ends, then tears everything down and exits 0: Ctrl-C
+is how up ends, also while it is still starting.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch backend {
@@ -87,11 +89,17 @@ func (l *lockedWriter) printf(format string, a ...any) {
 }
 
 func runUp(ctx context.Context, stdout io.Writer, sc *scenarios.Scenario, o upOptions) (err error) {
-	out := &lockedWriter{w: stdout}
+	// Everything up prints goes through the stack's redactor, which gets
+	// the targets' credentials as soon as they exist.
+	rd := redact.New()
+	rw := rd.Writer(stdout)
+	defer rw.Close()
+	out := &lockedWriter{w: rw}
 	start := time.Now()
 	stack, err := harness.BootStack(ctx, sc, harness.StackOptions{
-		Backend: o.backend,
-		Seed:    o.seed,
+		Backend:  o.backend,
+		Seed:     o.seed,
+		Redactor: rd,
 		OnTimer: func(ev harness.TimerEvent) {
 			if ev.Err != nil {
 				out.printf("timer %s: %s %s failed: %v\n", ev.Fault, ev.Action, ev.Target, ev.Err)
@@ -102,7 +110,9 @@ func runUp(ctx context.Context, stdout io.Writer, sc *scenarios.Scenario, o upOp
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return failed(fmt.Errorf("up %s: interrupted while starting", sc.Name))
+			// Ctrl-C is how up ends, also before it was ready.
+			out.printf("interrupted while starting: stopped, every target, proxy and the receiver are gone\n")
+			return nil
 		}
 		return infra(fmt.Errorf("up %s: %w", sc.Name, err))
 	}
