@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gameday/gameday/internal/glob"
 )
 
 // On says when a rule's action applies: before the request is forwarded, or
@@ -196,7 +198,7 @@ func (m *Match) matches(req *http.Request, q *url.Values) bool {
 			return false
 		}
 	}
-	if m.Path != "" && !Glob(m.Path, req.URL.Path) {
+	if m.Path != "" && !glob.Match(m.Path, req.URL.Path) {
 		return false
 	}
 	for k, v := range m.Headers {
@@ -233,35 +235,6 @@ func (m *Match) matches(req *http.Request, q *url.Values) bool {
 		}
 	}
 	return true
-}
-
-// Glob reports whether name matches pattern, in which `*` matches any run
-// of characters (`/` included) and every other character matches itself.
-func Glob(pattern, name string) bool {
-	// Iterative matching with backtracking to the last star: linear in
-	// practice, never exponential.
-	p, n := 0, 0
-	star, mark := -1, 0
-	for n < len(name) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, n
-			p++
-		case p < len(pattern) && pattern[p] == name[n]:
-			p++
-			n++
-		case star >= 0:
-			p = star + 1
-			mark++
-			n = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }
 
 // RuleCounter is the state of one armed rule.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gameday/gameday/internal/glob"
 )
 
 func TestGlob(t *testing.T) {
@@ -26,7 +28,7 @@ func TestGlob(t *testing.T) {
 		{"/exact", "/exactly", false},
 	}
 	for _, c := range cases {
-		if got := Glob(c.pattern, c.name); got != c.want {
+		if got := glob.Match(c.pattern, c.name); got != c.want {
 			t.Errorf("Glob(%q, %q) = %v, want %v", c.pattern, c.name, got, c.want)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gameday/gameday/internal/glob"
 	"github.com/gameday/gameday/internal/strictyaml"
 )
 
@@ -517,6 +518,8 @@ func (v *validator) schedule(p string, f *Fault) {
 		mp := p + ".match"
 		if v.doc.Has(mp+".path") && !strings.HasPrefix(f.Match.Path, "/") && !strings.HasPrefix(f.Match.Path, "*") {
 			v.errorf(mp+".path", "%q must start with / or *", f.Match.Path)
+		} else if err := glob.Validate(f.Match.Path); v.doc.Has(mp+".path") && err != nil {
+			v.errorf(mp+".path", "%v", err)
 		}
 	}
 	if f.IsTimer() {
@@ -664,8 +667,8 @@ func (v *validator) artifacts(p string, a *ArtifactsExpect) {
 		v.errorf(p+".bucket", "bucket %q is not among target %q's buckets (%s)", a.Bucket, t.Name, list(t.Buckets))
 	}
 	for i, k := range a.Kinds {
-		if _, err := filepath.Match(k, ""); err != nil || k == "" {
-			v.errorf(strictyaml.Index(p+".kinds", i), "invalid glob %q", k)
+		if err := glob.Validate(k); err != nil {
+			v.errorf(strictyaml.Index(p+".kinds", i), "%v", err)
 		}
 	}
 	v.count(p+".duplicates", a.Duplicates)

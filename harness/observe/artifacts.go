@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gameday/gameday/injectors"
+	"github.com/gameday/gameday/internal/glob"
 )
 
 // Artifacts is what a listing of all object versions says about duplicates.
@@ -57,7 +57,7 @@ func Duplicates(versions []ObjectVersion, runIDs []string, kinds []string) Artif
 		for _, kind := range kinds {
 			var match []string
 			for _, k := range keys {
-				if hasSegment(k, id) && injectors.Glob(kind, path.Base(k)) {
+				if hasSegment(k, id) && glob.Match(kind, path.Base(k)) {
 					match = append(match, k)
 				}
 			}

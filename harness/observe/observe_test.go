@@ -1,7 +1,6 @@
 package observe_test
 
 import (
-	"github.com/gameday/gameday/injectors"
 	"strings"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gameday/gameday/harness/observe"
+	"github.com/gameday/gameday/internal/glob"
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -165,7 +165,7 @@ var _ = Describe("Duplicates", func() {
 		Expect(observe.Duplicates(vs, []string{"r1", "r2"}, nil).Duplicates).To(Equal(0))
 	})
 	DescribeTable("glob", func(p, n string, want bool) {
-		Expect(injectors.Glob(p, n)).To(Equal(want))
+		Expect(glob.Match(p, n)).To(Equal(want))
 	},
 		Entry(nil, "model*.bin", "model.bin", true),
 		Entry(nil, "model*.bin", "model-17.bin", true),

@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/harness"
-	"github.com/gameday/gameday/injectors"
+	"github.com/gameday/gameday/internal/glob"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -92,6 +92,11 @@ Precedence 2, then 3, then 1.`,
 			}
 			if cmd.Flags().Changed("seed") && seed > math.MaxInt64-int64(repeat-1) {
 				return badInput(fmt.Errorf("run: --seed %d: too large for --repeat %d", seed, repeat))
+			}
+			for _, f := range filter {
+				if err := glob.Validate(f); err != nil {
+					return badInput(fmt.Errorf("run: --filter: %w", err))
+				}
 			}
 			list, err := loadForRun(args, filter)
 			if err != nil {
@@ -273,11 +278,11 @@ func matchesFilter(sc *scenarios.Scenario, filter []string) bool {
 		return true
 	}
 	for _, f := range filter {
-		if injectors.Glob(f, sc.Name) {
+		if glob.Match(f, sc.Name) {
 			return true
 		}
 		for _, t := range sc.Tags {
-			if injectors.Glob(f, t) {
+			if glob.Match(f, t) {
 				return true
 			}
 		}
