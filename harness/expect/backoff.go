@@ -88,11 +88,11 @@ type BackoffParams struct {
 	// (defaults 1/8 and 0.5).
 	DetLateShare   float64
 	DetMaxSurprise float64
-	MinDetWaits   int     // waits needed to call waits deterministic (default 9)
-	MinFixedWaits int     // waits needed to call them a fixed delay (default 8)
-	JitterBase    float64 // per-wait surprise needed for jittered: JitterBase + JitterSpread/√n (default 0.6)
-	JitterSpread  float64 // (default 3)
-	LateMargin    float64 // ms above a wait's noise band that makes it late (default 2)
+	MinDetWaits    int     // waits needed to call waits deterministic (default 9)
+	MinFixedWaits  int     // waits needed to call them a fixed delay (default 8)
+	JitterBase     float64 // per-wait surprise needed for jittered: JitterBase + JitterSpread/√n (default 0.6)
+	JitterSpread   float64 // (default 3)
+	LateMargin     float64 // ms above a wait's noise band that makes it late (default 2)
 	// Multiplier is the client's configured backoff multiplier when the
 	// harness knows it (the reference pipeline's policy); the deterministic
 	// schedules tried are then a fixed sleep and ×m within 5% of it. 0:
