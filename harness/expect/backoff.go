@@ -44,19 +44,29 @@ import (
 // 6.2). The fit with the least total surprise wins; a wait is late when r >
 // LateMargin (2 ms). With n waits:
 //
-//   - n < MinWaits (6): inconclusive (fails, naming how many are needed).
+//   - n < MinSmallWaits (3): inconclusive (fails, naming how many are
+//     needed); MinSmallWaits ≤ n < MinWaits (6): jittered only when the
+//     surprise per wait reaches SmallSampleNeed (4) — a wait far below the
+//     schedule the others imply, which one-sided noise never makes —, else
+//     inconclusive.
 //   - surprise per wait ≥ JitterBase + JitterSpread/√n (0.6 + 3/√n: 1.82 at
 //     6 waits, 1.66 at 8, 1.47 at 12, 1.21 at 24): jitter holds.
 //   - Three in four waits, at least MinFixedWaits (8), within noise above
 //     the lowest one (none earlier): a fixed delay, jitter fails; the late
 //     rest are scheduling spikes.
-//   - No wait late and n ≥ MinDetWaits (9): deterministic, jitter fails.
+//   - No wait late and n ≥ MinDetWaits (9), or n ≥ 2·MinDetWaits with at
+//     most DetLateShare (1/4) of them late and a surprise per wait of at
+//     most DetMaxSurprise (0.8): deterministic, jitter fails. (Pooled
+//     evidence runs of a loaded machine reach the second form.)
 //   - Otherwise inconclusive: the waits sit above the best deterministic
 //     schedule by about as much as scheduling noise would put them.
 //
+// Each layer of waits (Waits.Call, Waits.Loop) gets its own fit; their
+// surprises and counts add up.
+//
 // Jittered waits are never judged deterministic and deterministic ones never
 // jittered, under symmetric ±3 ms noise and under one-sided heavy-tailed
-// load noise (TestJitterNeverWrong). Small-scale equal jitter (waits of tens
+// load noise (TestJitterNeverWrong, TestSDKShapesWithEvidence). Small-scale equal jitter (waits of tens
 // of ms) is often inconclusive: it is as spread as load noise.
 //
 // Growing. Each operation's waits are split into an earlier and a later half
@@ -85,7 +95,7 @@ type BackoffParams struct {
 	// DetLateShare is the share of late waits (scheduling spikes) that
 	// still lets MinDetWaits or more waits be called deterministic, and
 	// DetMaxSurprise the per-wait surprise they may leave at most
-	// (defaults 1/8 and 0.5).
+	// (defaults 1/4 and 0.8; the late share applies from 2×MinDetWaits).
 	DetLateShare   float64
 	DetMaxSurprise float64
 	MinDetWaits    int     // waits needed to call waits deterministic (default 9)
