@@ -3,13 +3,9 @@ package harness
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/gameday/gameday/injectors"
-	"github.com/gameday/gameday/scenarios"
 )
 
 // TargetEndpoint is one running target and the fault proxy in front of it.
@@ -100,10 +96,8 @@ func (k *Kept) Close(ctx context.Context) {
 // Kept. On error the caller tears the run down as usual.
 func (s *scenarioRun) keep(ctx context.Context) (*Kept, error) {
 	s.quiet = true
-	for _, t := range s.sc.Targets {
-		if err := s.reopenProxy(ctx, t); err != nil {
-			return nil, err
-		}
+	if err := s.st.ReopenProxies(ctx); err != nil {
+		return nil, err
 	}
 	env := s.workloadEnv()
 	if err := os.MkdirAll(env.StateDir, 0o700); err != nil {
@@ -111,38 +105,9 @@ func (s *scenarioRun) keep(ctx context.Context) (*Kept, error) {
 	}
 	env.RunID = s.sc.RunIDFor(s.seed, 1)
 	env.ScheduledAt, env.RunStartedAt = s.r.now(), s.r.now()
-	envFile := filepath.Join(s.run.Dir, "workload.env")
+	envFile := filepath.Join(s.st.Run.Dir, "workload.env")
 	if err := WriteEnvFile(envFile, Environ(os.Environ(), env)); err != nil {
 		return nil, fmt.Errorf("keep %s: %w", s.sc.Name, err)
 	}
-	e := Endpoints{EnvFile: envFile, AlertURL: s.rc.AlertmanagerURL(), PagerDutyURL: s.rc.PagerDutyURL()}
-	for _, name := range s.order {
-		t := s.targets[name]
-		e.Targets = append(e.Targets, TargetEndpoint{Name: name, Kind: t.Kind(), Proxy: s.proxies[name].URL(),
-			Target: t.URL(), Identity: t.Identity()})
-	}
-	return &Kept{Name: s.sc.Name, Seed: s.seed, Endpoints: e, s: s}, nil
-}
-
-// reopenProxy starts a proxy without rules and without a journal on the
-// address of t's closed proxy, whose port the scenario still holds.
-func (s *scenarioRun) reopenProxy(ctx context.Context, t *scenarios.Target) error {
-	old := s.proxies[t.Name]
-	up, err := url.Parse(s.targets[t.Name].URL())
-	if err != nil {
-		return fmt.Errorf("reopen proxy %s: %w", t.Name, err)
-	}
-	kind := injectors.KindJSON
-	if t.Kind == scenarios.KindMinIO {
-		kind = injectors.KindS3
-	}
-	p, err := injectors.New(injectors.Config{Upstream: up, Listen: old.Addr(), Kind: kind, Target: t.Name})
-	if err != nil {
-		return fmt.Errorf("reopen proxy %s: %w", t.Name, err)
-	}
-	if err := p.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("reopen proxy %s: %w", t.Name, err)
-	}
-	s.proxies[t.Name] = p
-	return nil
+	return &Kept{Name: s.sc.Name, Seed: s.seed, Endpoints: s.st.Endpoints(envFile), s: s}, nil
 }

@@ -2,28 +2,18 @@ package harness
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 
 	"github.com/gameday/gameday/harness/expect"
 	"github.com/gameday/gameday/harness/observe"
-	"github.com/gameday/gameday/harness/receiver"
-	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
@@ -42,29 +32,13 @@ type scenarioRun struct {
 	r      *runner
 	sc     *scenarios.Scenario
 	seed   int64
-	label  string // the console's name: the scenario's, with repeats its seed too
-	dir    string // <out>/<name>, with repeats <out>/<name>/seed-<seed>
-	run    *Run
+	label  string           // the console's name: the scenario's, with repeats its seed too
+	dir    string           // <out>/<name>, with repeats <out>/<name>/seed-<seed>
 	redact *redact.Redactor // the run's (runner.redactor)
 
-	targets map[string]Target
-	order   []string // target names, file order
-	proxies map[string]*injectors.Proxy
-	wl      *workload
-
-	rc       *receiver.Receiver
-	timers   *Timers
-	journals []*os.File
-	ports    []int        // proxy and receiver ports, released at teardown
-	fired    atomic.Int64 // timer faults fired (crash or pause), for the console
-	proxied  atomic.Int64 // most proxy faults counted so far (Disarm drops the counters)
-
-	mu       sync.Mutex
-	restarts sync.WaitGroup
-	stopping chan struct{} // closed at disarm: pending restarts happen at once
-	stopOnce sync.Once
-	told     map[string]bool // targets a fault crashed
-	quiet    bool            // no more console lines (kept past the run)
+	st    *Stack // nil until boot recorded the run
+	wl    *workload
+	quiet bool // no more console lines (kept past the run)
 
 	// evidence marks an evidence run: it only gathers waits for a
 	// statistical verdict of the primary run, so it is never kept and
@@ -77,14 +51,10 @@ type scenarioRun struct {
 func newScenarioRun(r *runner, sc *scenarios.Scenario, seed int64) *scenarioRun {
 	return &scenarioRun{
 		r: r, sc: sc, seed: seed,
-		label:    sc.Name,
-		dir:      filepath.Join(r.out, sc.Name),
-		redact:   r.redactor,
-		targets:  map[string]Target{},
-		proxies:  map[string]*injectors.Proxy{},
-		wl:       &workload{},
-		stopping: make(chan struct{}),
-		told:     map[string]bool{},
+		label:  sc.Name,
+		dir:    filepath.Join(r.out, sc.Name),
+		redact: r.redactor,
+		wl:     &workload{},
 	}
 }
 
@@ -147,30 +117,30 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	if err == nil {
 		s.phase("observe")
 		s.showFaults() // the proxies' counters, before Disarm drops them
-		obsIn.TimerFaults = s.disarm(tctx)
+		obsIn.TimerFaults = s.st.Disarm()
 		s.showFaults()
-		if e := s.bringBack(tctx); e != nil {
-			err = e
+		if e := s.st.BringBack(tctx); e != nil {
+			err = &infraError{e}
 		}
 		if sc.Expect.Artifacts != nil {
 			artifacts, artifactsErr = s.listArtifacts(tctx, sc.Expect.Artifacts, obsIn.Runs)
 		}
 	}
-	// Proxies flush their journals on Close.
-	s.closeProxies()
-	journal, jerr := s.readJournal()
-	if jerr != nil && err == nil {
-		err = jerr
-	}
-	obsIn.Journal = journal
-	if s.rc != nil {
-		obsIn.Notifications = notifications(s.rc.Notifications())
+	if s.st != nil {
+		// Proxies flush their journals on Close.
+		s.st.CloseProxies()
+		journal, jerr := s.st.Journal()
+		if jerr != nil && err == nil {
+			err = jerr
+		}
+		obsIn.Journal = journal
+		obsIn.Notifications = s.st.Notifications()
+		s.writeJournal(journal)
+		s.copyTargetLogs()
 	}
 	if obsIn.End.IsZero() {
 		obsIn.End = s.r.now()
 	}
-	s.writeJournal(journal)
-	s.copyTargetLogs()
 
 	obs := observe.Observe(obsIn)
 	s.obs = obs
@@ -214,215 +184,37 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 	return res
 }
 
-// boot starts the backend, the targets (seeded), the proxies and arms the
-// faults.
+// boot boots the scenario's stack (targets, seeding, proxies, receiver,
+// faults armed), with the workload as the target of workload faults.
 func (s *scenarioRun) boot(ctx context.Context) error {
-	sc := s.sc
 	s.phase("boot")
-	run, err := NewRun(s.r.runID(sc.Name), s.r.now())
-	if err != nil {
-		return &infraError{fmt.Errorf("start run: %w", err)}
-	}
-	s.run = run
-	backend, err := NewBackend(ctx, s.r.opts.Backend, Options{Run: run, Ports: s.r.ports})
-	if err != nil {
-		return &infraError{fmt.Errorf("backend %s: %w", s.r.opts.Backend, err)}
-	}
-	s.r.noteBackend(backend.Name())
-	err = s.onFreshPort(func(port int) error {
-		rc, err := receiver.Start(ctx, receiver.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})
-		if err == nil {
-			s.rc = rc
-		}
-		return err
+	st, err := BootStack(ctx, s.sc, StackOptions{
+		Backend:    s.r.opts.Backend,
+		Seed:       s.seed,
+		RunID:      s.r.runID(s.sc.Name),
+		Ports:      s.r.ports,
+		Now:        s.r.now,
+		Redactor:   s.redact,
+		Workload:   s.wl,
+		OnPhase:    s.phase,
+		OnTimer:    func(TimerEvent) { s.showFaults() },
+		listenHook: s.r.listenHook,
 	})
+	s.st = st
+	if st != nil && st.Backend != nil {
+		s.r.noteBackend(st.Backend.Name())
+	}
 	if err != nil {
-		return &infraError{fmt.Errorf("alert receiver: %w", err)}
+		return &infraError{err}
 	}
-	for _, t := range sc.Targets {
-		tg, err := backend.Start(ctx, TargetSpecOf(t))
-		if err != nil {
-			return &infraError{fmt.Errorf("start target %s: %w", t.Name, err)}
-		}
-		s.targets[t.Name] = tg
-		s.order = append(s.order, t.Name)
-		s.redact.Add(CredentialSecrets(tg.Credentials())...)
-	}
-	s.phase("seed")
-	for _, t := range sc.Targets {
-		if t.Kind != scenarios.KindMinIO {
-			continue
-		}
-		if err := SeedMinIO(ctx, s.targets[t.Name], t.Buckets, ObjectsOf(t), s.seed); err != nil {
-			return &infraError{err}
-		}
-	}
-	for i, t := range sc.Targets {
-		if err := s.startProxy(ctx, i, t); err != nil {
-			return err
-		}
-	}
-	s.phase("arm")
-	for _, name := range s.order {
-		if err := s.proxies[name].Arm(ProxyRules(sc.Faults, name)); err != nil {
-			return fmt.Errorf("arm faults on %s: %w", name, err)
-		}
-	}
-	s.timers = ArmTimers(context.WithoutCancel(ctx), TimerFaultsOf(sc), func(name string) (Controller, bool) {
-		if name == scenarios.WorkloadTarget {
-			return s.wl, true
-		}
-		tg, ok := s.targets[name]
-		if ok {
-			s.mu.Lock()
-			s.told[name] = true
-			s.mu.Unlock()
-		}
-		return tg, ok
-	}, TimerOptions{Now: s.r.now, OnEvent: s.timerEvent})
 	return nil
-}
-
-// timerEvent counts a timer fault that fired (as the report's
-// faults_injected does) and shows the new total on the console.
-func (s *scenarioRun) timerEvent(e TimerEvent) {
-	if e.Err != nil || (e.Action != "crash" && e.Action != "pause") {
-		return
-	}
-	s.fired.Add(1)
-	s.showFaults()
 }
 
 // showFaults shows the faults injected so far on the console.
 func (s *scenarioRun) showFaults() {
-	if s.r.console != nil {
-		s.r.console.Faults(s.label, s.injectedSoFar())
+	if s.r.console != nil && s.st != nil {
+		s.r.console.Faults(s.label, s.st.InjectedSoFar())
 	}
-}
-
-func (s *scenarioRun) startProxy(ctx context.Context, i int, t *scenarios.Target) error {
-	tg := s.targets[t.Name]
-	up, err := url.Parse(tg.URL())
-	if err != nil {
-		return &infraError{fmt.Errorf("proxy %s: %w", t.Name, err)}
-	}
-	jf, err := os.Create(filepath.Join(s.run.Dir, "journal-"+t.Name+".jsonl"))
-	if err != nil {
-		return &infraError{fmt.Errorf("proxy %s journal: %w", t.Name, err)}
-	}
-	kind := injectors.KindJSON
-	if t.Kind == scenarios.KindMinIO {
-		kind = injectors.KindS3
-	}
-	name := t.Name
-	var p *injectors.Proxy
-	err = s.onFreshPort(func(port int) error {
-		var err error
-		p, err = injectors.New(injectors.Config{
-			Upstream: up,
-			Listen:   "127.0.0.1:" + strconv.Itoa(port),
-			Kind:     kind,
-			Target:   name,
-			Journal:  jf,
-			Seed:     s.seed + int64(i),
-			OnCrash:  func(ctx context.Context, r injectors.Rule) error { return s.onCrash(ctx, name, r) },
-			OnPause:  func(ctx context.Context, r injectors.Rule) error { return s.onPause(ctx, name, r) },
-		})
-		return err
-	})
-	if err != nil {
-		jf.Close()
-		return &infraError{fmt.Errorf("proxy %s: %w", t.Name, err)}
-	}
-	s.proxies[name] = p
-	s.journals = append(s.journals, jf)
-	if err := p.Start(context.WithoutCancel(ctx)); err != nil {
-		return &infraError{fmt.Errorf("proxy %s: %w", t.Name, err)}
-	}
-	return nil
-}
-
-// listenAttempts is how often a proxy or the alert receiver is started on
-// a fresh port when its port turns out to be taken: the allocator's probe
-// and the later listen are not atomic, so a program outside gameday can
-// take the port in between.
-const listenAttempts = 3
-
-// onFreshPort calls listen with a port from the allocator, and again with a
-// fresh one, listenAttempts times in all, while it fails with EADDRINUSE. A
-// port that failed is released; the one that worked is released at
-// teardown.
-func (s *scenarioRun) onFreshPort(listen func(port int) error) error {
-	for attempt := 1; ; attempt++ {
-		port, err := s.r.ports.Allocate()
-		if err != nil {
-			return err
-		}
-		if s.r.listenHook != nil {
-			s.r.listenHook(port)
-		}
-		err = listen(port)
-		if err == nil {
-			s.ports = append(s.ports, port)
-			return nil
-		}
-		s.r.ports.Release(port)
-		if !errors.Is(err, syscall.EADDRINUSE) || attempt == listenAttempts {
-			return err
-		}
-	}
-}
-
-// onCrash carries out a crash rule fired on the proxy of target.
-func (s *scenarioRun) onCrash(ctx context.Context, target string, r injectors.Rule) error {
-	if r.Workload {
-		return s.wl.Crash(ctx)
-	}
-	tg := s.targets[target]
-	s.mu.Lock()
-	s.told[target] = true
-	s.mu.Unlock()
-	if err := tg.Crash(ctx); err != nil {
-		return err
-	}
-	if r.Action.Crash != nil && r.Action.Crash.RestartAfter != nil {
-		s.later(*r.Action.Crash.RestartAfter, func(ctx context.Context) { _ = tg.Restart(ctx) })
-	}
-	return nil
-}
-
-// onPause carries out a pause rule fired on the proxy of target.
-func (s *scenarioRun) onPause(ctx context.Context, target string, r injectors.Rule) error {
-	var c Controller = s.wl
-	if !r.Workload {
-		c = s.targets[target]
-	}
-	if err := c.Pause(ctx); err != nil {
-		return err
-	}
-	d := time.Duration(0)
-	if r.Action.Pause != nil {
-		d = r.Action.Pause.For
-	}
-	s.later(d, func(ctx context.Context) { _ = c.Resume(ctx) })
-	return nil
-}
-
-// later runs f after d, or at once when the scenario disarms.
-func (s *scenarioRun) later(d time.Duration, f func(context.Context)) {
-	s.restarts.Add(1)
-	go func() {
-		defer s.restarts.Done()
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-s.stopping:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), teardownTimeout)
-		defer cancel()
-		f(ctx)
-	}()
 }
 
 // runWorkload runs the scheduled runs with their restarts.
@@ -447,9 +239,7 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 		env.RunStartedAt = time.Time{}
 		for attempt := 0; ctx.Err() == nil; attempt++ {
 			s.phase(fmt.Sprintf("run %d/%d", n, runs) + attemptSuffix(attempt))
-			for _, p := range s.proxies {
-				p.SetRun(n, attempt)
-			}
+			s.st.SetRun(n, attempt)
 			env.Attempt = attempt
 			if env.RunStartedAt.IsZero() {
 				env.RunStartedAt = s.r.now()
@@ -463,10 +253,10 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 			rec := s.wl.run(ctx, attemptSpec{
 				argv:    argv,
 				dir:     filepath.Dir(sc.File),
-				env:     append(Environ(os.Environ(), env), s.run.markerEnv(PartWorkload)),
+				env:     append(Environ(os.Environ(), env), s.st.Run.markerEnv(PartWorkload)),
 				timeout: timeout,
 				log:     logw,
-				run:     s.run,
+				run:     s.st.Run,
 			}, s.r.now)
 			logw.Close()
 			if lf != nil {
@@ -484,29 +274,9 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 }
 
 // workloadEnv is the scenario's part of a workload's environment: the
-// proxies, the first MinIO target's credentials and the receiver.
-func (s *scenarioRun) workloadEnv() WorkloadEnv {
-	sc, w := s.sc, s.sc.Workload
-	env := WorkloadEnv{
-		Scenario:     sc.Name,
-		Seed:         s.seed,
-		SLA:          w.SLA,
-		StateDir:     filepath.Join(s.run.Dir, "state"),
-		Policy:       w.Policy,
-		TargetURLs:   map[string]string{},
-		AlertURL:     s.rc.AlertmanagerURL(),
-		PagerDutyURL: s.rc.PagerDutyURL(),
-		Extra:        w.Env,
-	}
-	for _, name := range s.order {
-		env.TargetURLs[name] = s.proxies[name].URL()
-	}
-	if m := sc.FirstMinIO(); m != nil {
-		env.S3Endpoint = s.proxies[m.Name].URL()
-		env.S3Credentials = s.targets[m.Name].Credentials()
-	}
-	return env
-}
+// stack's (proxies, the first MinIO target's credentials, the receiver)
+// with the run's seed.
+func (s *scenarioRun) workloadEnv() WorkloadEnv { return s.st.WorkloadEnv() }
 
 func attemptSuffix(a int) string {
 	if a == 0 {
@@ -519,82 +289,6 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-// injectedSoFar counts the faults injected so far: requests a proxy rule
-// fired on, plus timer faults fired. It never goes down: a disarmed
-// proxy's counters are gone, the most counted before stands. Safe to call
-// from the timers' goroutines (proxies are not added once the timers are
-// armed).
-func (s *scenarioRun) injectedSoFar() int {
-	var n int64
-	for _, p := range s.proxies {
-		for _, c := range p.Counters() {
-			n += int64(c.Injected)
-		}
-	}
-	for {
-		old := s.proxied.Load()
-		if n <= old {
-			n = old
-			break
-		}
-		if s.proxied.CompareAndSwap(old, n) {
-			break
-		}
-	}
-	return int(n + s.fired.Load())
-}
-
-// disarm removes every fault and stops the timers (carrying out pending
-// restarts and resumes), and returns the timer faults that fired.
-func (s *scenarioRun) disarm(context.Context) []observe.FaultEvent {
-	for _, p := range s.proxies {
-		p.Disarm()
-	}
-	var events []observe.FaultEvent
-	if s.timers != nil {
-		s.timers.Stop()
-		for _, e := range s.timers.Events() {
-			if e.Err == nil && (e.Action == "crash" || e.Action == "pause") {
-				events = append(events, observe.FaultEvent{Name: e.Fault, Target: e.Target, At: e.At})
-			}
-		}
-		s.timers = nil
-	}
-	s.stopOnce.Do(func() { close(s.stopping) })
-	s.restarts.Wait()
-	return events
-}
-
-// bringBack restarts crashed targets and thaws paused ones, so the bucket
-// can be listed. A target that is down although nothing crashed it died
-// unasked: an infrastructure error.
-func (s *scenarioRun) bringBack(ctx context.Context) error {
-	var unasked []string
-	for _, name := range s.order {
-		tg := s.targets[name]
-		switch tg.State() {
-		case StateCrashed:
-			s.mu.Lock()
-			told := s.told[name]
-			s.mu.Unlock()
-			if !told {
-				unasked = append(unasked, name)
-			}
-			if err := tg.Restart(ctx); err != nil {
-				return &infraError{fmt.Errorf("bring %s back: %w", name, err)}
-			}
-		case StatePaused:
-			if err := tg.Resume(ctx); err != nil {
-				return &infraError{fmt.Errorf("resume %s: %w", name, err)}
-			}
-		}
-	}
-	if len(unasked) > 0 {
-		return &infraError{fmt.Errorf("target %v died without being told to", unasked)}
-	}
-	return nil
-}
-
 func (s *scenarioRun) listArtifacts(ctx context.Context, a *scenarios.ArtifactsExpect, runs []observe.RunRecord) (*observe.Artifacts, error) {
 	name := a.Target
 	if name == "" {
@@ -602,7 +296,7 @@ func (s *scenarioRun) listArtifacts(ctx context.Context, a *scenarios.ArtifactsE
 			name = m.Name
 		}
 	}
-	tg, ok := s.targets[name]
+	tg, ok := s.st.Targets[name]
 	if !ok {
 		return nil, fmt.Errorf("no minio target %q", name)
 	}
@@ -623,44 +317,6 @@ func (s *scenarioRun) listArtifacts(ctx context.Context, a *scenarios.ArtifactsE
 	}
 	d := observe.Duplicates(versions, ids, a.Kinds)
 	return &d, nil
-}
-
-// closeProxies closes every proxy, which flushes its journal. It is
-// idempotent.
-func (s *scenarioRun) closeProxies() {
-	for _, name := range s.order {
-		if p := s.proxies[name]; p != nil {
-			_ = p.Close()
-		}
-	}
-	for _, f := range s.journals {
-		_ = f.Close()
-	}
-}
-
-// readJournal returns the scenario's journal, by start time.
-func (s *scenarioRun) readJournal() ([]observe.Request, error) {
-	var firstErr error
-	var all []observe.Request
-	for _, name := range s.order {
-		if s.run == nil || s.proxies[name] == nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(s.run.Dir, "journal-"+name+".jsonl"))
-		if err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("read journal of %s: %w", name, err)
-			}
-			continue
-		}
-		rs, err := observe.ReadJournal(bytes.NewReader(b))
-		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("journal of %s: %w", name, err)
-		}
-		all = append(all, rs...)
-	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].Start.Before(all[j].Start) })
-	return all, firstErr
 }
 
 // writeJournal writes the scenario's journal, each entry redacted field by
@@ -684,8 +340,8 @@ func (s *scenarioRun) writeJournal(entries []observe.Request) {
 }
 
 func (s *scenarioRun) copyTargetLogs() {
-	for _, name := range s.order {
-		tg := s.targets[name]
+	for _, name := range s.st.Order {
+		tg := s.st.Targets[name]
 		src, err := os.Open(tg.LogPath())
 		if err != nil {
 			continue
@@ -703,37 +359,17 @@ func (s *scenarioRun) copyTargetLogs() {
 	}
 }
 
-// teardown stops everything the scenario started. It is idempotent.
+// teardown stops everything the scenario started: the workload's group,
+// then the stack. It is idempotent.
 func (s *scenarioRun) teardown(ctx context.Context) {
 	s.phase("teardown")
-	s.disarm(ctx)
+	if s.st != nil {
+		s.st.Disarm()
+	}
 	s.wl.killGroup()
-	s.closeProxies()
-	for i := len(s.order) - 1; i >= 0; i-- {
-		_ = s.targets[s.order[i]].Stop(ctx)
+	if s.st != nil {
+		_ = s.st.Close(ctx)
 	}
-	if s.rc != nil {
-		_ = s.rc.Close()
-	}
-	s.r.ports.Release(s.ports...)
-	s.ports = nil
-	if s.run != nil {
-		_ = s.run.Close()
-	}
-}
-
-// notifications converts what the receiver recorded.
-func notifications(ns []receiver.Notification) []observe.Notification {
-	out := make([]observe.Notification, 0, len(ns))
-	for _, n := range ns {
-		name := n.Labels["alertname"]
-		if name == "" {
-			name = n.Summary
-		}
-		out = append(out, observe.Notification{Source: n.Source, Action: n.Status, Severity: n.Severity,
-			Valid: n.Valid, Name: name, At: n.Time})
-	}
-	return out
 }
 
 func jsonLine(e observe.Request) ([]byte, error) {

@@ -1,23 +1,28 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/harness/receiver"
 	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/scenarios"
 )
 
-// StackOptions configure BootStack.
+// StackOptions configure BootStack. Every field is optional.
 type StackOptions struct {
 	// Backend is auto, docker or process; default auto.
 	Backend string
@@ -26,22 +31,41 @@ type StackOptions struct {
 	// RunID names the run (state record, container labels); default
 	// "up-<scenario>-<unix nanos>".
 	RunID string
-	// Ports allocates proxy ports; default the allocator shared by the
-	// process.
+	// Ports allocates target, proxy and receiver ports; default the
+	// allocator shared by the process.
 	Ports *Ports
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// OnTimer, when set, is told every timer fault event.
-	OnTimer func(TimerEvent)
 	// Redactor receives the credentials of the stack's targets as soon as
 	// they exist (share it with whatever shows the stack's output); default
 	// a fresh one. Stack.Redactor is this one.
 	Redactor *redact.Redactor
+	// Workload carries out the faults on the workload (target: workload),
+	// from a proxy or the timer; nil: there is no workload (gameday up) and
+	// such faults do nothing.
+	Workload Controller
+	// OnPhase is told each step of the boot after the targets started:
+	// "seed", then "arm".
+	OnPhase func(phase string)
+	// OnTimer is told every timer fault event.
+	OnTimer func(TimerEvent)
+	// OnEntry is told every request the proxies handled, once its journal
+	// line is written, from the request's goroutine; it must not block.
+	OnEntry func(injectors.Entry)
+
+	// listenHook, when set, sees every port allocated for a proxy or the
+	// receiver before it is listened on (tests put a foreign server there).
+	listenHook func(port int)
 }
 
-// Stack is a booted scenario without its workload: every target, a fault
-// proxy in front of each (rules armed), the alert receiver and the timer
-// faults. `gameday up` runs one until it is told to stop.
+// Stack is a booted scenario without its workload: every target (seeded), a
+// fault proxy in front of each with the scenario's request faults armed,
+// the alert receiver and the timer faults. It is the one boot path: `gameday
+// run` runs a workload against one (and observes and judges it), `gameday
+// up` holds one for a game day, and --keep-on-failure keeps one up. Its
+// methods are safe for concurrent use with the proxies' and timers'
+// callbacks; Boot, Disarm, BringBack, CloseProxies and Close belong to the
+// goroutine that owns the stack.
 type Stack struct {
 	Scenario *scenarios.Scenario
 	Run      *Run
@@ -54,19 +78,29 @@ type Stack struct {
 	Redactor *redact.Redactor
 	Timers   *Timers
 
-	seed     int64
+	opts     StackOptions
 	journals []*os.File
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	ports    []int         // proxy and receiver ports, released at Close
+	stopping chan struct{} // closed at Disarm: pending restarts happen at once
+	stopOnce sync.Once
+	later    sync.WaitGroup
+	fired    atomic.Int64 // timer faults fired (crash or pause)
+	proxied  atomic.Int64 // most proxy faults counted so far (Disarm drops the counters)
 	closed   sync.Once
+
+	mu   sync.Mutex
+	told map[string]bool // targets a fault crashed or paused
 }
 
-// BootStack starts sc's targets, seeds the MinIO ones, puts a proxy in
-// front of each, arms the faults (request rules on the proxies, timer faults
-// on the harness's clock) and starts the alert receiver. On error what was
-// started is stopped again.
-func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (s *Stack, err error) {
+// BootStack starts sc's targets side by side, seeds the MinIO ones, starts
+// the alert receiver and a proxy in front of each target (each on a fresh
+// port, again on another if the port was taken meanwhile), each writing its
+// journal (mode 0600) to the run's folder, and arms the faults: request
+// rules on the proxies, timer faults on the harness's clock. On error what
+// was started is stopped again and the closed stack is returned with the
+// error, for what it can still tell (its backend); nil when not even the
+// run could be recorded.
+func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (*Stack, error) {
 	if opts.Backend == "" {
 		opts.Backend = BackendAuto
 	}
@@ -84,22 +118,35 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 	}
 	run, err := NewRun(opts.RunID, opts.Now())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("start run: %w", err)
 	}
-	life, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s = &Stack{
-		Scenario: sc, Run: run, seed: opts.Seed, Redactor: opts.Redactor,
+	s := &Stack{
+		Scenario: sc, Run: run, Redactor: opts.Redactor, opts: opts,
 		Targets: map[string]Target{}, Proxies: map[string]*injectors.Proxy{},
-		ctx: life, cancel: cancel,
+		stopping: make(chan struct{}), told: map[string]bool{},
 	}
-	defer func() {
-		if err != nil {
-			_ = s.Close(context.WithoutCancel(ctx))
-			s = nil
-		}
-	}()
-	if s.Backend, err = NewBackend(ctx, opts.Backend, Options{Run: run, Ports: opts.Ports}); err != nil {
+	if err := s.boot(ctx); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
 		return s, err
+	}
+	return s, nil
+}
+
+func (s *Stack) boot(ctx context.Context) error {
+	sc, opts := s.Scenario, s.opts
+	var err error
+	if s.Backend, err = NewBackend(ctx, opts.Backend, Options{Run: s.Run, Ports: opts.Ports}); err != nil {
+		return fmt.Errorf("backend %s: %w", opts.Backend, err)
+	}
+	err = s.onFreshPort(func(port int) error {
+		rc, err := receiver.Start(ctx, receiver.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Now: opts.Now})
+		if err == nil {
+			s.Receiver = rc
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("alert receiver: %w", err)
 	}
 	// Targets start side by side: the stack is ready when the slowest is.
 	type started struct {
@@ -111,6 +158,9 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 	for _, t := range sc.Targets {
 		go func() {
 			tg, err := s.Backend.Start(ctx, TargetSpecOf(t))
+			if err != nil {
+				err = fmt.Errorf("start target %s: %w", t.Name, err)
+			}
 			results <- started{t.Name, tg, err}
 		}()
 	}
@@ -124,138 +174,381 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 		s.Targets[r.name] = r.t
 		s.Redactor.Add(CredentialSecrets(r.t.Credentials())...)
 	}
-	if len(errs) > 0 {
-		return s, errors.Join(errs...)
-	}
 	for _, t := range sc.Targets {
-		s.Order = append(s.Order, t.Name)
+		if s.Targets[t.Name] != nil {
+			s.Order = append(s.Order, t.Name)
+		}
 	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	s.phase("seed")
 	for _, t := range sc.Targets {
 		if t.Kind == scenarios.KindMinIO {
 			if err := SeedMinIO(ctx, s.Targets[t.Name], t.Buckets, ObjectsOf(t), opts.Seed); err != nil {
-				return s, err
+				return err
 			}
 		}
 	}
-	if s.Receiver, err = receiver.Start(ctx, receiver.Options{Now: opts.Now}); err != nil {
-		return s, err
-	}
 	for i, t := range sc.Targets {
-		if err := s.startProxy(opts.Ports, i, t); err != nil {
-			return s, err
+		if err := s.startProxy(i, t); err != nil {
+			return err
 		}
 	}
+	s.phase("arm")
 	for _, name := range s.Order {
 		if err := s.Proxies[name].Arm(ProxyRules(sc.Faults, name)); err != nil {
-			return s, fmt.Errorf("arm faults on %s: %w", name, err)
+			return fmt.Errorf("arm faults on %s: %w", name, err)
 		}
 	}
-	s.Timers = ArmTimers(life, TimerFaultsOf(sc), func(name string) (Controller, bool) {
-		t, ok := s.Targets[name]
-		return t, ok
-	}, TimerOptions{Now: opts.Now, OnEvent: opts.OnTimer})
-	return s, nil
+	s.Timers = ArmTimers(context.WithoutCancel(ctx), TimerFaultsOf(sc), s.controller, TimerOptions{Now: opts.Now, OnEvent: s.timerEvent})
+	return nil
 }
 
-func (s *Stack) startProxy(ports *Ports, i int, t *scenarios.Target) error {
+func (s *Stack) phase(p string) {
+	if s.opts.OnPhase != nil {
+		s.opts.OnPhase(p)
+	}
+}
+
+// controller finds what a timer fault acts on, and notes a target as told
+// (its death is no accident).
+func (s *Stack) controller(name string) (Controller, bool) {
+	if name == scenarios.WorkloadTarget {
+		return s.opts.Workload, s.opts.Workload != nil
+	}
+	tg, ok := s.Targets[name]
+	if ok {
+		s.tell(name)
+	}
+	return tg, ok
+}
+
+func (s *Stack) tell(name string) {
+	s.mu.Lock()
+	s.told[name] = true
+	s.mu.Unlock()
+}
+
+func (s *Stack) timerEvent(e TimerEvent) {
+	if e.Err == nil && (e.Action == "crash" || e.Action == "pause") {
+		s.fired.Add(1)
+	}
+	if s.opts.OnTimer != nil {
+		s.opts.OnTimer(e)
+	}
+}
+
+// listenAttempts is how often a proxy or the alert receiver is started on
+// a fresh port when its port turns out to be taken: the allocator's probe
+// and the later listen are not atomic, so a program outside gameday can
+// take the port in between.
+const listenAttempts = 3
+
+// onFreshPort calls listen with a port from the allocator, and again with a
+// fresh one, listenAttempts times in all, while it fails with EADDRINUSE. A
+// port that failed is released; the one that worked is released at Close.
+func (s *Stack) onFreshPort(listen func(port int) error) error {
+	for attempt := 1; ; attempt++ {
+		port, err := s.opts.Ports.Allocate()
+		if err != nil {
+			return err
+		}
+		if s.opts.listenHook != nil {
+			s.opts.listenHook(port)
+		}
+		err = listen(port)
+		if err == nil {
+			s.mu.Lock()
+			s.ports = append(s.ports, port)
+			s.mu.Unlock()
+			return nil
+		}
+		s.opts.Ports.Release(port)
+		if !errors.Is(err, syscall.EADDRINUSE) || attempt == listenAttempts {
+			return err
+		}
+	}
+}
+
+// proxyKind is how injected errors look in front of a target of kind.
+func proxyKind(kind string) injectors.Kind {
+	if kind == scenarios.KindMinIO {
+		return injectors.KindS3
+	}
+	return injectors.KindJSON
+}
+
+// startProxy starts the proxy in front of target t (the i-th), journaling to
+// journal-<name>.jsonl in the run's folder.
+func (s *Stack) startProxy(i int, t *scenarios.Target) error {
 	tg := s.Targets[t.Name]
 	up, err := url.Parse(tg.URL())
 	if err != nil {
 		return fmt.Errorf("proxy %s: %w", t.Name, err)
 	}
-	port, err := ports.Allocate()
+	jf, err := os.OpenFile(s.journalPath(t.Name), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("proxy %s: %w", t.Name, err)
-	}
-	jf, err := os.OpenFile(filepath.Join(s.Run.Dir, "journal-"+t.Name+".jsonl"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		ports.Release(port)
 		return fmt.Errorf("proxy %s: journal: %w", t.Name, err)
 	}
 	s.journals = append(s.journals, jf)
-	kind := injectors.KindJSON
-	if t.Kind == scenarios.KindMinIO {
-		kind = injectors.KindS3
-	}
-	p, err := injectors.New(injectors.Config{
-		Upstream: up,
-		Listen:   "127.0.0.1:" + strconv.Itoa(port),
-		Kind:     kind,
-		Target:   t.Name,
-		Journal:  jf,
-		Seed:     s.seed + int64(i),
-		OnCrash:  func(ctx context.Context, r injectors.Rule) error { return s.onCrash(ctx, tg, r) },
-		OnPause:  func(ctx context.Context, r injectors.Rule) error { return s.onPause(ctx, tg, r) },
+	name := t.Name
+	var p *injectors.Proxy
+	err = s.onFreshPort(func(port int) error {
+		var err error
+		p, err = injectors.New(injectors.Config{
+			Upstream: up,
+			Listen:   "127.0.0.1:" + strconv.Itoa(port),
+			Kind:     proxyKind(t.Kind),
+			Target:   name,
+			Journal:  jf,
+			Seed:     s.opts.Seed + int64(i),
+			OnCrash:  func(ctx context.Context, r injectors.Rule) error { return s.onCrash(ctx, name, r) },
+			OnPause:  func(ctx context.Context, r injectors.Rule) error { return s.onPause(ctx, name, r) },
+			OnEntry:  s.opts.OnEntry,
+		})
+		return err
 	})
 	if err != nil {
-		ports.Release(port)
 		return fmt.Errorf("proxy %s: %w", t.Name, err)
 	}
-	s.Proxies[t.Name] = p
-	go func() { <-s.ctx.Done(); ports.Release(port) }()
-	if err := p.Start(s.ctx); err != nil {
+	s.Proxies[name] = p
+	if err := p.Start(context.WithoutCancel(context.Background())); err != nil {
 		return fmt.Errorf("proxy %s: %w", t.Name, err)
 	}
 	return nil
 }
 
-// onCrash carries out a request-triggered crash of a target (there is no
-// workload in a stack: workload faults are ignored).
-func (s *Stack) onCrash(ctx context.Context, t Target, r injectors.Rule) error {
+func (s *Stack) journalPath(target string) string {
+	return filepath.Join(s.Run.Dir, "journal-"+target+".jsonl")
+}
+
+// onCrash carries out a crash rule fired on the proxy of target.
+func (s *Stack) onCrash(ctx context.Context, target string, r injectors.Rule) error {
 	if r.Workload {
-		return nil
+		if s.opts.Workload == nil {
+			return nil
+		}
+		return s.opts.Workload.Crash(ctx)
 	}
-	if err := t.Crash(ctx); err != nil {
+	tg := s.Targets[target]
+	s.tell(target)
+	if err := tg.Crash(ctx); err != nil {
 		return err
 	}
 	if r.Action.Crash != nil && r.Action.Crash.RestartAfter != nil {
-		s.later(*r.Action.Crash.RestartAfter, func(ctx context.Context) { _ = t.Restart(ctx) })
+		s.after(*r.Action.Crash.RestartAfter, func(ctx context.Context) { _ = tg.Restart(ctx) })
 	}
 	return nil
 }
 
-func (s *Stack) onPause(ctx context.Context, t Target, r injectors.Rule) error {
-	if r.Workload {
+// onPause carries out a pause rule fired on the proxy of target.
+func (s *Stack) onPause(ctx context.Context, target string, r injectors.Rule) error {
+	var c Controller = s.opts.Workload
+	if !r.Workload {
+		c = s.Targets[target]
+	}
+	if c == nil {
 		return nil
 	}
-	if err := t.Pause(ctx); err != nil {
+	if err := c.Pause(ctx); err != nil {
 		return err
 	}
 	d := time.Duration(0)
 	if r.Action.Pause != nil {
 		d = r.Action.Pause.For
 	}
-	s.later(d, func(ctx context.Context) { _ = t.Resume(ctx) })
+	s.after(d, func(ctx context.Context) { _ = c.Resume(ctx) })
 	return nil
 }
 
-// later runs f after d, or at once when the stack closes.
-func (s *Stack) later(d time.Duration, f func(context.Context)) {
-	s.wg.Add(1)
+// after runs f after d, or at once when the stack disarms.
+func (s *Stack) after(d time.Duration, f func(context.Context)) {
+	s.later.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer s.later.Done()
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
 		case <-t.C:
-		case <-s.ctx.Done():
+		case <-s.stopping:
 		}
-		f(context.WithoutCancel(s.ctx))
+		ctx, cancel := context.WithTimeout(context.Background(), teardownTimeout)
+		defer cancel()
+		f(ctx)
 	}()
+}
+
+// SetRun tells every proxy which scheduled run and restart attempt the
+// requests from now on belong to.
+func (s *Stack) SetRun(run, attempt int) {
+	for _, p := range s.Proxies {
+		p.SetRun(run, attempt)
+	}
+}
+
+// Arm replaces the request rules of the proxy in front of target with the
+// given faults (in scenario syntax; the timer faults among them are not
+// armed here).
+func (s *Stack) Arm(target string, faults []*scenarios.Fault) error {
+	p := s.Proxies[target]
+	if p == nil {
+		return fmt.Errorf("no target %q", target)
+	}
+	return p.Arm(ProxyRules(faults, target))
+}
+
+// InjectedSoFar counts the faults injected so far: requests a proxy rule
+// fired on, plus timer faults fired. It never goes down: a disarmed
+// proxy's counters are gone, the most counted before stands.
+func (s *Stack) InjectedSoFar() int {
+	var n int64
+	for _, p := range s.Proxies {
+		for _, c := range p.Counters() {
+			n += int64(c.Injected)
+		}
+	}
+	for {
+		old := s.proxied.Load()
+		if n <= old {
+			n = old
+			break
+		}
+		if s.proxied.CompareAndSwap(old, n) {
+			break
+		}
+	}
+	return int(n + s.fired.Load())
+}
+
+// FaultTotals returns, per fault name, the requests its match held for and
+// those it injected on, summed over the proxies, before Disarm drops them.
+func (s *Stack) FaultTotals() map[string]injectors.RuleCounter {
+	out := map[string]injectors.RuleCounter{}
+	for _, p := range s.Proxies {
+		for _, c := range p.Counters() {
+			t := out[c.Name]
+			t.Name = c.Name
+			t.Matched += c.Matched
+			t.Injected += c.Injected
+			out[c.Name] = t
+		}
+	}
+	return out
+}
+
+// Disarm removes every fault and stops the timers (carrying out pending
+// restarts and resumes at once), and returns the timer faults that fired.
+// It is idempotent.
+func (s *Stack) Disarm() []observe.FaultEvent {
+	for _, p := range s.Proxies {
+		p.Disarm()
+	}
+	var events []observe.FaultEvent
+	if s.Timers != nil {
+		s.Timers.Stop()
+		for _, e := range s.Timers.Events() {
+			if e.Err == nil && (e.Action == "crash" || e.Action == "pause") {
+				events = append(events, observe.FaultEvent{Name: e.Fault, Target: e.Target, At: e.At})
+			}
+		}
+		s.Timers = nil
+	}
+	s.stopOnce.Do(func() { close(s.stopping) })
+	s.later.Wait()
+	return events
+}
+
+// BringBack restarts crashed targets and thaws paused ones, so the bucket
+// can be listed. A target that is down although nothing crashed it died
+// unasked: the error says so.
+func (s *Stack) BringBack(ctx context.Context) error {
+	var unasked []string
+	for _, name := range s.Order {
+		tg := s.Targets[name]
+		switch tg.State() {
+		case StateCrashed:
+			s.mu.Lock()
+			told := s.told[name]
+			s.mu.Unlock()
+			if !told {
+				unasked = append(unasked, name)
+			}
+			if err := tg.Restart(ctx); err != nil {
+				return fmt.Errorf("bring %s back: %w", name, err)
+			}
+		case StatePaused:
+			if err := tg.Resume(ctx); err != nil {
+				return fmt.Errorf("resume %s: %w", name, err)
+			}
+		}
+	}
+	if len(unasked) > 0 {
+		return fmt.Errorf("target %v died without being told to", unasked)
+	}
+	return nil
+}
+
+// CloseProxies closes every proxy, which flushes its journal. It is
+// idempotent.
+func (s *Stack) CloseProxies() {
+	for _, name := range s.Order {
+		if p := s.Proxies[name]; p != nil {
+			_ = p.Close()
+		}
+	}
+	for _, f := range s.journals {
+		_ = f.Close()
+	}
+}
+
+// Journal returns every request the proxies journaled, by start time. Call
+// it after CloseProxies.
+func (s *Stack) Journal() ([]observe.Request, error) {
+	var firstErr error
+	var all []observe.Request
+	for _, name := range s.Order {
+		if s.Proxies[name] == nil {
+			continue
+		}
+		b, err := os.ReadFile(s.journalPath(name))
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("read journal of %s: %w", name, err)
+			}
+			continue
+		}
+		rs, err := observe.ReadJournal(bytes.NewReader(b))
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("journal of %s: %w", name, err)
+		}
+		all = append(all, rs...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Start.Before(all[j].Start) })
+	return all, firstErr
+}
+
+// Notifications returns what the alert receiver recorded so far.
+func (s *Stack) Notifications() []observe.Notification {
+	if s.Receiver == nil {
+		return nil
+	}
+	return notifications(s.Receiver.Notifications())
 }
 
 // WorkloadEnv returns the stack's part of a workload's environment: the
 // proxies, the first MinIO target's credentials and the receiver.
 func (s *Stack) WorkloadEnv() WorkloadEnv {
+	sc := s.Scenario
 	w := WorkloadEnv{
-		Scenario:   s.Scenario.Name,
-		Seed:       s.seed,
-		RunID:      s.Scenario.RunIDFor(s.seed, 1),
+		Scenario:   sc.Name,
+		Seed:       s.opts.Seed,
+		RunID:      sc.RunIDFor(s.opts.Seed, 1),
 		TargetURLs: map[string]string{},
 		StateDir:   filepath.Join(s.Run.Dir, "state"),
-		Policy:     s.Scenario.Workload.Policy,
-		SLA:        s.Scenario.Workload.SLA,
-		Extra:      s.Scenario.Workload.Env,
+		Policy:     sc.Workload.Policy,
+		SLA:        sc.Workload.SLA,
+		Extra:      sc.Workload.Env,
 	}
 	if s.Receiver != nil {
 		w.AlertURL, w.PagerDutyURL = s.Receiver.AlertmanagerURL(), s.Receiver.PagerDutyURL()
@@ -265,35 +558,47 @@ func (s *Stack) WorkloadEnv() WorkloadEnv {
 			w.TargetURLs[name] = p.URL()
 		}
 	}
-	if first := s.Scenario.FirstMinIO(); first != nil && s.Proxies[first.Name] != nil {
+	if first := sc.FirstMinIO(); first != nil && s.Proxies[first.Name] != nil {
 		w.S3Endpoint = s.Proxies[first.Name].URL()
 		w.S3Credentials = s.Targets[first.Name].Credentials()
 	}
 	return w
 }
 
-// Close stops the timers (carrying out pending restarts), disarms and closes
-// the proxies, stops every target and the receiver, and removes the run's
-// directory and record. It is safe to call more than once.
+// ReopenProxies puts a proxy without rules and without a journal on the
+// address of every closed proxy (whose port the stack still holds), for a
+// stack kept up after its judged run.
+func (s *Stack) ReopenProxies(ctx context.Context) error {
+	for _, t := range s.Scenario.Targets {
+		old := s.Proxies[t.Name]
+		if old == nil {
+			continue
+		}
+		up, err := url.Parse(s.Targets[t.Name].URL())
+		if err != nil {
+			return fmt.Errorf("reopen proxy %s: %w", t.Name, err)
+		}
+		p, err := injectors.New(injectors.Config{Upstream: up, Listen: old.Addr(), Kind: proxyKind(t.Kind), Target: t.Name})
+		if err != nil {
+			return fmt.Errorf("reopen proxy %s: %w", t.Name, err)
+		}
+		if err := p.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("reopen proxy %s: %w", t.Name, err)
+		}
+		s.Proxies[t.Name] = p
+	}
+	return nil
+}
+
+// Close disarms (carrying out pending restarts), closes the proxies, stops
+// every target and the receiver, releases the ports and removes the run's
+// folder and record (journals included: read them first). It is safe to
+// call more than once.
 func (s *Stack) Close(ctx context.Context) error {
 	var errs []error
 	s.closed.Do(func() {
-		if s.Timers != nil {
-			s.Timers.Stop()
-		}
-		for _, p := range s.Proxies {
-			p.Disarm()
-		}
-		s.cancel()
-		s.wg.Wait()
-		for _, p := range s.Proxies {
-			if err := p.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		for _, f := range s.journals {
-			f.Close()
-		}
+		s.Disarm()
+		s.CloseProxies()
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for _, t := range s.Targets {
@@ -313,9 +618,27 @@ func (s *Stack) Close(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
+		s.mu.Lock()
+		s.opts.Ports.Release(s.ports...)
+		s.ports = nil
+		s.mu.Unlock()
 		if err := s.Run.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// notifications converts what the receiver recorded.
+func notifications(ns []receiver.Notification) []observe.Notification {
+	out := make([]observe.Notification, 0, len(ns))
+	for _, n := range ns {
+		name := n.Labels["alertname"]
+		if name == "" {
+			name = n.Summary
+		}
+		out = append(out, observe.Notification{Source: n.Source, Action: n.Status, Severity: n.Severity,
+			Valid: n.Valid, Name: name, At: n.Time})
+	}
+	return out
 }

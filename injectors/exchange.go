@@ -64,6 +64,9 @@ func (x *exchange) finish() {
 	x.e.BytesIn = x.in.n.Load()
 	x.e.End = x.p.now().UTC()
 	x.p.journal.write(&x.e)
+	if x.p.cfg.OnEntry != nil {
+		x.p.cfg.OnEntry(x.e)
+	}
 }
 
 // serve runs the exchange: pick a rule, apply its request-side action,

@@ -41,6 +41,10 @@ type Config struct {
 	// OnPause is called when a pause rule fires; it should return once the
 	// process is frozen (the harness thaws it after Pause.For).
 	OnPause func(ctx context.Context, r Rule) error
+	// OnEntry, when set, is told every request once its journal line is
+	// written (with the line's values), from the request's goroutine; it
+	// must not block. `gameday up` prints a line per injected fault with it.
+	OnEntry func(Entry)
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// ErrorLog receives net/http's server errors; default discards them.
