@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -226,16 +225,7 @@ func (r *runner) redacted(sc reports.Scenario) *reports.Scenario {
 }
 
 func (r *runner) seedFor(sc *scenarios.Scenario) int64 {
-	switch {
-	case r.opts.Seed != nil:
-		return *r.opts.Seed
-	case sc.Seed != nil:
-		return *sc.Seed
-	}
-	var b [8]byte
-	r.random(b[:])
-	// Positive and short enough to type back in with --seed.
-	return int64(binary.BigEndian.Uint64(b[:]) % 1_000_000_000)
+	return sc.SeedFor(r.opts.Seed, r.random)
 }
 
 func (r *runner) runID(name string) string {

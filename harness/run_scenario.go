@@ -123,7 +123,11 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 			err = &infraError{e}
 		}
 		if sc.Expect.Artifacts != nil {
-			artifacts, artifactsErr = s.listArtifacts(tctx, sc.Expect.Artifacts, obsIn.Runs)
+			var ids []string
+			for _, r := range obsIn.Runs {
+				ids = append(ids, r.RunID)
+			}
+			artifacts, artifactsErr = listArtifacts(tctx, s.st, sc.Expect.Artifacts, ids)
 		}
 	}
 	if s.st != nil {
@@ -135,8 +139,8 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 		}
 		obsIn.Journal = journal
 		obsIn.Notifications = s.st.Notifications()
-		s.writeJournal(journal)
-		s.copyTargetLogs()
+		writeJournal(s.redact, filepath.Join(s.dir, "journal.jsonl"), journal)
+		copyTargetLogs(s.st, s.dir)
 	}
 	if obsIn.End.IsZero() {
 		obsIn.End = s.r.now()
@@ -289,14 +293,17 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-func (s *scenarioRun) listArtifacts(ctx context.Context, a *scenarios.ArtifactsExpect, runs []observe.RunRecord) (*observe.Artifacts, error) {
+// listArtifacts lists every object version under the artifact prefix of a
+// (the first MinIO target when a names none) and counts the duplicates
+// against the runs' ids.
+func listArtifacts(ctx context.Context, st *Stack, a *scenarios.ArtifactsExpect, runIDs []string) (*observe.Artifacts, error) {
 	name := a.Target
 	if name == "" {
-		if m := s.sc.FirstMinIO(); m != nil {
+		if m := st.Scenario.FirstMinIO(); m != nil {
 			name = m.Name
 		}
 	}
-	tg, ok := s.st.Targets[name]
+	tg, ok := st.Targets[name]
 	if !ok {
 		return nil, fmt.Errorf("no minio target %q", name)
 	}
@@ -311,19 +318,15 @@ func (s *scenarioRun) listArtifacts(ctx context.Context, a *scenarios.ArtifactsE
 		}
 		versions = append(versions, observe.ObjectVersion{Key: o.Key, VersionID: o.VersionID, IsDeleteMarker: o.IsDeleteMarker, LastModified: o.LastModified, ETag: o.ETag})
 	}
-	var ids []string
-	for _, r := range runs {
-		ids = append(ids, r.RunID)
-	}
-	d := observe.Duplicates(versions, ids, a.Kinds)
+	d := observe.Duplicates(versions, runIDs, a.Kinds)
 	return &d, nil
 }
 
-// writeJournal writes the scenario's journal, each entry redacted field by
-// field before it is encoded (masking encoded JSON could cut into an
-// escape and break it).
-func (s *scenarioRun) writeJournal(entries []observe.Request) {
-	f, err := os.Create(filepath.Join(s.dir, "journal.jsonl"))
+// writeJournal writes a scenario's journal to path, each entry redacted
+// field by field before it is encoded (masking encoded JSON could cut into
+// an escape and break it).
+func writeJournal(rd *redact.Redactor, path string, entries []observe.Request) {
+	f, err := os.Create(path)
 	if err != nil {
 		return
 	}
@@ -331,7 +334,7 @@ func (s *scenarioRun) writeJournal(entries []observe.Request) {
 	w := bufio.NewWriter(f)
 	defer w.Flush()
 	for _, e := range entries {
-		s.redact.Value(&e) // e is a copy; Entry holds no reference
+		rd.Value(&e) // e is a copy; Entry holds no reference
 		b, err := jsonLine(e)
 		if err == nil {
 			_, _ = w.Write(b)
@@ -339,19 +342,21 @@ func (s *scenarioRun) writeJournal(entries []observe.Request) {
 	}
 }
 
-func (s *scenarioRun) copyTargetLogs() {
-	for _, name := range s.st.Order {
-		tg := s.st.Targets[name]
+// copyTargetLogs copies each target's log, redacted, to dir as
+// target-<name>.log.
+func copyTargetLogs(st *Stack, dir string) {
+	for _, name := range st.Order {
+		tg := st.Targets[name]
 		src, err := os.Open(tg.LogPath())
 		if err != nil {
 			continue
 		}
-		dst, err := os.Create(filepath.Join(s.dir, "target-"+name+".log"))
+		dst, err := os.Create(filepath.Join(dir, "target-"+name+".log"))
 		if err != nil {
 			src.Close()
 			continue
 		}
-		w := s.redact.Writer(dst)
+		w := st.Redactor.Writer(dst)
 		_, _ = io.Copy(w, src)
 		w.Close()
 		dst.Close()

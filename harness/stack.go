@@ -3,8 +3,10 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -49,6 +51,14 @@ type StackOptions struct {
 	OnPhase func(phase string)
 	// OnTimer is told every timer fault event.
 	OnTimer func(TimerEvent)
+	// OnLifecycle is told every crash, restart, pause and resume the stack
+	// carries out on a target: by a timer fault, a request fault (Fault
+	// names it) or by hand (Crash, Restart; Fault is empty).
+	OnLifecycle func(TimerEvent)
+	// JournalDir receives each proxy's journal, journal-<target>.jsonl
+	// (mode 0600, one redacted line per request as it completes); default
+	// the run's folder, which Close removes.
+	JournalDir string
 	// OnEntry is told every request the proxies handled, once its journal
 	// line is written, from the request's goroutine; it must not block.
 	OnEntry func(injectors.Entry)
@@ -237,6 +247,48 @@ func (s *Stack) timerEvent(e TimerEvent) {
 	if s.opts.OnTimer != nil {
 		s.opts.OnTimer(e)
 	}
+	e.By = "timer"
+	s.lifecycle(e)
+}
+
+// lifecycle tells OnLifecycle of an action on a target.
+func (s *Stack) lifecycle(e TimerEvent) {
+	if s.opts.OnLifecycle != nil && e.Target != scenarios.WorkloadTarget {
+		s.opts.OnLifecycle(e)
+	}
+}
+
+func (s *Stack) event(fault, action, target string, err error) {
+	by := "fault"
+	if fault == "" {
+		by = "hand"
+	}
+	s.lifecycle(TimerEvent{Fault: fault, Action: action, Target: target, At: s.opts.Now(), Err: err, By: by})
+}
+
+// Crash kills target by hand (SIGKILL, or the container's); it comes back
+// with Restart, or before observing.
+func (s *Stack) Crash(ctx context.Context, target string) error {
+	tg := s.Targets[target]
+	if tg == nil {
+		return fmt.Errorf("no target %q (targets: %v)", target, s.Order)
+	}
+	s.tell(target)
+	err := tg.Crash(ctx)
+	s.event("", "crash", target, err)
+	return err
+}
+
+// Restart starts a crashed target again, on the same address with the same
+// data.
+func (s *Stack) Restart(ctx context.Context, target string) error {
+	tg := s.Targets[target]
+	if tg == nil {
+		return fmt.Errorf("no target %q (targets: %v)", target, s.Order)
+	}
+	err := tg.Restart(ctx)
+	s.event("", "restart", target, err)
+	return err
 }
 
 // listenAttempts is how often a proxy or the alert receiver is started on
@@ -292,6 +344,7 @@ func (s *Stack) startProxy(i int, t *scenarios.Target) error {
 		return fmt.Errorf("proxy %s: journal: %w", t.Name, err)
 	}
 	s.journals = append(s.journals, jf)
+	jw := &journalRedactor{r: s.Redactor, w: jf}
 	name := t.Name
 	var p *injectors.Proxy
 	err = s.onFreshPort(func(port int) error {
@@ -301,7 +354,7 @@ func (s *Stack) startProxy(i int, t *scenarios.Target) error {
 			Listen:   "127.0.0.1:" + strconv.Itoa(port),
 			Kind:     proxyKind(t.Kind),
 			Target:   name,
-			Journal:  jf,
+			Journal:  jw,
 			Seed:     s.opts.Seed + int64(i),
 			OnCrash:  func(ctx context.Context, r injectors.Rule) error { return s.onCrash(ctx, name, r) },
 			OnPause:  func(ctx context.Context, r injectors.Rule) error { return s.onPause(ctx, name, r) },
@@ -320,7 +373,46 @@ func (s *Stack) startProxy(i int, t *scenarios.Target) error {
 }
 
 func (s *Stack) journalPath(target string) string {
-	return filepath.Join(s.Run.Dir, "journal-"+target+".jsonl")
+	dir := s.opts.JournalDir
+	if dir == "" {
+		dir = s.Run.Dir
+	}
+	return filepath.Join(dir, "journal-"+target+".jsonl")
+}
+
+// journalRedactor writes journal lines with every field redacted before it
+// is encoded again (masking the encoded line could cut into an escape).
+// It is safe for concurrent use; a partial line waits for its end.
+type journalRedactor struct {
+	mu      sync.Mutex
+	r       *redact.Redactor
+	w       io.Writer
+	partial []byte
+}
+
+func (j *journalRedactor) Write(p []byte) (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.partial = append(j.partial, p...)
+	for {
+		i := bytes.IndexByte(j.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := j.partial[:i]
+		var e injectors.Entry
+		out := []byte(j.r.String(string(line)) + "\n")
+		if err := json.Unmarshal(line, &e); err == nil {
+			j.r.Value(&e)
+			if b, err := json.Marshal(e); err == nil {
+				out = append(b, '\n')
+			}
+		}
+		if _, err := j.w.Write(out); err != nil {
+			return 0, err
+		}
+		j.partial = j.partial[i+1:]
+	}
 }
 
 // onCrash carries out a crash rule fired on the proxy of target.
@@ -333,11 +425,15 @@ func (s *Stack) onCrash(ctx context.Context, target string, r injectors.Rule) er
 	}
 	tg := s.Targets[target]
 	s.tell(target)
-	if err := tg.Crash(ctx); err != nil {
+	err := tg.Crash(ctx)
+	s.event(r.Name, "crash", target, err)
+	if err != nil {
 		return err
 	}
 	if r.Action.Crash != nil && r.Action.Crash.RestartAfter != nil {
-		s.after(*r.Action.Crash.RestartAfter, func(ctx context.Context) { _ = tg.Restart(ctx) })
+		s.after(*r.Action.Crash.RestartAfter, func(ctx context.Context) {
+			s.event(r.Name, "restart", target, tg.Restart(ctx))
+		})
 	}
 	return nil
 }
@@ -345,20 +441,24 @@ func (s *Stack) onCrash(ctx context.Context, target string, r injectors.Rule) er
 // onPause carries out a pause rule fired on the proxy of target.
 func (s *Stack) onPause(ctx context.Context, target string, r injectors.Rule) error {
 	var c Controller = s.opts.Workload
+	who := scenarios.WorkloadTarget
 	if !r.Workload {
-		c = s.Targets[target]
+		c, who = s.Targets[target], target
+		s.tell(target)
 	}
 	if c == nil {
 		return nil
 	}
-	if err := c.Pause(ctx); err != nil {
+	err := c.Pause(ctx)
+	s.event(r.Name, "pause", who, err)
+	if err != nil {
 		return err
 	}
 	d := time.Duration(0)
 	if r.Action.Pause != nil {
 		d = r.Action.Pause.For
 	}
-	s.after(d, func(ctx context.Context) { _ = c.Resume(ctx) })
+	s.after(d, func(ctx context.Context) { s.event(r.Name, "resume", who, c.Resume(ctx)) })
 	return nil
 }
 

@@ -40,6 +40,10 @@ type TimerEvent struct {
 	Action string
 	At     time.Time
 	Err    error
+	// By says what did it, for a Stack's OnLifecycle: "timer" (a timer
+	// fault), "fault" (a request fault fired by a proxy) or "hand" (Stack
+	// Crash or Restart).
+	By string
 }
 
 // TimerOptions configure ArmTimers; the zero value uses real time.

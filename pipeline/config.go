@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	cryptorand "crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/policies"
+	"github.com/gameday/gameday/scenarios"
 )
 
 // Location is a bucket and a key prefix ("" for the whole bucket).
@@ -112,9 +111,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.Seed = uint64(s)
 	} else {
-		var b [8]byte
-		_, _ = cryptorand.Read(b[:])
-		c.Seed = binary.LittleEndian.Uint64(b[:]) >> 1
+		c.Seed = uint64(scenarios.RandomSeed(nil))
 	}
 	if v := getenv("GAMEDAY_ATTEMPT"); v != "" {
 		a, err := strconv.Atoi(v)

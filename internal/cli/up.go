@@ -1,23 +1,19 @@
 package cli
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"sync"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/harness"
-	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -26,16 +22,34 @@ func newUpCmd() *cobra.Command {
 		backend string
 		forDur  time.Duration
 		seed    int64
+		out     string
+		faults  string
 	)
 	cmd := &cobra.Command{
-		Use:   "up SCENARIO [--backend auto|docker|process] [--for DURATION]",
-		Short: "Boot a scenario's targets, fault proxies and alert receiver for a manual game day",
+		Use:   "up SCENARIO [--backend auto|docker|process] [--for DURATION] [--out DIR] [--faults FILE]",
+		Short: "Hold a scenario's stack for a manual game day, then judge and report what happened",
 		Long: `Boot the scenario's targets (seeded), a fault proxy in front of each with the
-scenario's faults armed (timer faults included), and the alert receiver. The
-workload environment is written to an env file (mode 0600) whose path is
-printed; endpoints are printed without secrets. Runs until Ctrl-C (or
-SIGTERM) or until --for ends, then tears everything down and exits 0: Ctrl-C
-is how up ends, also while it is still starting.`,
+scenario's faults armed (timer faults included), and the alert receiver, and
+hold them for a game day. It prints the endpoints, the armed faults (name,
+target, match, action, schedule), ready-to-paste client commands (aws
+--endpoint-url, curl --aws-sigv4, mc, curl for stubs) and the env file
+(mode 0600: the credentials; load it with set -a; . FILE; set +a), then one
+line per injected fault and per target crash, restart, pause and resume.
+
+Each proxy writes its journal to --out (default gameday-out/<UTC timestamp>)
+as <scenario>/journal-<target>.jsonl, one line per request as it completes.
+--faults FILE arms more faults (scenario syntax) and SIGHUP re-reads it. On
+a terminal, commands typed during the game day: arm NAME, disarm NAME,
+crash TARGET, restart TARGET, status, help.
+
+At the end (Ctrl-C, SIGTERM or --for) it prints per-fault totals, judges
+the scenario's expect block over what happened (outcome and duration are
+not judged: there is no workload; recovery time is the longest per-operation
+recovery) and writes report.json, junit.xml and summary.md to --out. A game
+day is not a gate: up exits 0 at a normal end whatever the verdicts (2 bad
+input, 3 infrastructure).`,
+		Example: "  gameday up scenarios/library/storage-503-single-transient.yaml --for 10m\n" +
+			"  gameday up my-scenario.yaml --faults extra-faults.yaml   # kill -HUP <pid> re-reads it",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch backend {
@@ -50,116 +64,70 @@ is how up ends, also while it is still starting.`,
 			if err != nil {
 				return badInput(err)
 			}
-			switch {
-			case cmd.Flags().Changed("seed"):
-			case sc.Seed != nil:
-				seed = *sc.Seed
-			default:
-				var b [8]byte
-				_, _ = rand.Read(b[:])
-				seed = int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+			if faults != "" {
+				if _, err := scenarios.LoadFaults(faults); err != nil {
+					return badInput(err)
+				}
+			}
+			var seedp *int64
+			if cmd.Flags().Changed("seed") {
+				seedp = &seed
+			}
+			if out == "" {
+				out = harness.DefaultOut(time.Now())
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runUp(ctx, cmd.OutOrStdout(), sc, upOptions{backend: backend, forDur: forDur, seed: seed})
-		},
-	}
-	cmd.Flags().StringVar(&backend, "backend", harness.BackendAuto, "auto, docker or process")
-	cmd.Flags().DurationVar(&forDur, "for", 0, "stop after this long (default: until Ctrl-C)")
-	cmd.Flags().Int64Var(&seed, "seed", 0, "seed (default: the scenario's, else random; printed)")
-	return cmd
-}
-
-type upOptions struct {
-	backend string
-	forDur  time.Duration
-	seed    int64
-}
-
-// lockedWriter serialises the timer goroutines' lines with ours.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) printf(format string, a ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, format, a...)
-}
-
-func runUp(ctx context.Context, stdout io.Writer, sc *scenarios.Scenario, o upOptions) (err error) {
-	// Everything up prints goes through the stack's redactor, which gets
-	// the targets' credentials as soon as they exist.
-	rd := redact.New()
-	rw := rd.Writer(stdout)
-	defer rw.Close()
-	out := &lockedWriter{w: rw}
-	start := time.Now()
-	stack, err := harness.BootStack(ctx, sc, harness.StackOptions{
-		Backend:  o.backend,
-		Seed:     o.seed,
-		Redactor: rd,
-		OnTimer: func(ev harness.TimerEvent) {
-			if ev.Err != nil {
-				out.printf("timer %s: %s %s failed: %v\n", ev.Fault, ev.Action, ev.Target, ev.Err)
-				return
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			reload := make(chan struct{})
+			go func() {
+				for {
+					select {
+					case <-hup:
+						select {
+						case reload <- struct{}{}:
+						case <-ctx.Done():
+							return
+						}
+					case <-ctx.Done():
+						return
+					}
+				}
+			}()
+			var commands io.Reader
+			if isatty.IsTerminal(os.Stdin.Fd()) {
+				commands = os.Stdin
 			}
-			out.printf("timer %s: %s %s\n", ev.Fault, ev.Action, ev.Target)
+			harness.SetTestcontainersEnv()
+			_, err = harness.RunGameDay(ctx, sc, harness.GameDayOptions{
+				Backend:    backend,
+				Seed:       sc.SeedFor(seedp, nil),
+				Out:        out,
+				For:        forDur,
+				FaultsFile: faults,
+				Reload:     reload,
+				Commands:   commands,
+				Stdout:     cmd.OutOrStdout(),
+				Command:    "gameday up " + strings.Join(os.Args[min(2, len(os.Args)):], " "),
+			})
+			switch {
+			case err == nil:
+				return nil
+			case ctx.Err() != nil:
+				// Ctrl-C is how up ends, also before it was ready.
+				fmt.Fprintf(cmd.OutOrStdout(), "interrupted while starting: stopped, every target, proxy and the receiver are gone\n")
+				return nil
+			}
+			return infra(fmt.Errorf("up %s: %w", sc.Name, err))
 		},
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			// Ctrl-C is how up ends, also before it was ready.
-			out.printf("interrupted while starting: stopped, every target, proxy and the receiver are gone\n")
-			return nil
-		}
-		return infra(fmt.Errorf("up %s: %w", sc.Name, err))
 	}
-	// Teardown on every way out of here, a panic included.
-	defer func() {
-		tctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if cerr := stack.Close(tctx); cerr != nil && err == nil {
-			err = infra(fmt.Errorf("up %s: teardown: %w", sc.Name, cerr))
-		}
-		out.printf("stopped: every target, proxy and the receiver are gone\n")
-	}()
-
-	now := time.Now()
-	w := stack.WorkloadEnv()
-	w.ScheduledAt, w.RunStartedAt = now, now
-	if err := os.MkdirAll(w.StateDir, 0o700); err != nil {
-		return infra(fmt.Errorf("up %s: state dir: %w", sc.Name, err))
-	}
-	envFile := filepath.Join(stack.Run.Dir, "workload.env")
-	if err := harness.WriteEnvFile(envFile, harness.Environ(os.Environ(), w)); err != nil {
-		return infra(err)
-	}
-
-	out.printf("gameday up: scenario %s, seed %d, backend %s, run %s (ready in %s)\n",
-		sc.Name, o.seed, stack.Backend.Name(), stack.Run.ID, time.Since(start).Round(time.Millisecond))
-	out.printf("%s", stack.Endpoints(envFile))
-	if o.forDur > 0 {
-		out.printf("running for %s (Ctrl-C stops early)\n", o.forDur)
-	} else {
-		out.printf("running until Ctrl-C\n")
-	}
-
-	var deadline <-chan time.Time
-	if o.forDur > 0 {
-		t := time.NewTimer(o.forDur)
-		defer t.Stop()
-		deadline = t.C
-	}
-	select {
-	case <-ctx.Done():
-		out.printf("interrupted: tearing down\n")
-	case <-deadline:
-		out.printf("--for %s elapsed: tearing down\n", o.forDur)
-	}
-	if n := stack.Receiver.Notifications(); len(n) > 0 {
-		out.printf("alert receiver got %d notifications\n", len(n))
-	}
-	return nil
+	f := cmd.Flags()
+	f.StringVar(&backend, "backend", harness.BackendAuto, "auto, docker or process")
+	f.DurationVar(&forDur, "for", 0, "stop after this long (default: until Ctrl-C)")
+	f.Int64Var(&seed, "seed", 0, "seed (default: the scenario's, else random; printed)")
+	f.StringVar(&out, "out", "", "output folder (default gameday-out/<UTC timestamp>)")
+	f.StringVar(&faults, "faults", "", "a file of more faults (scenario syntax), re-read on SIGHUP")
+	return cmd
 }
