@@ -71,6 +71,15 @@ bench: bin/minio build ## benchmarks reporting ratios against direct baselines
 run: bin/minio build ## run the scenario library on the process backend (the quick start)
 	$(BIN)/gameday run --backend process scenarios/library
 
+.PHONY: docs
+docs: ## regenerate the CLI reference in docs/cli from the cobra commands (a test fails when it is stale)
+	$(GO) run ./internal/cli/gendocs docs/cli
+
+.PHONY: man
+man: ## write man pages (gameday.1, gameday-run.1, ...) to bin/man from the same generator
+	$(GO) run ./internal/cli/gendocs $(BIN)/.docs-md $(BIN)/man
+	@rm -rf $(BIN)/.docs-md; echo "man pages in $(BIN)/man (man -l $(BIN)/man/gameday.1)"
+
 .PHONY: fuzz
 fuzz: ## fuzz the scenario loader for 60s
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 60s ./scenarios
