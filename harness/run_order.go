@@ -1,41 +1,54 @@
 package harness
 
 import (
-	"fmt"
-	"os"
 	"sort"
 	"strings"
 
-	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+
+	"github.com/gameday/gameday/internal/strictyaml"
 
 	"github.com/gameday/gameday/reports"
+	"github.com/gameday/gameday/scenarios"
 )
 
 // expectOrder returns the keys of the scenario file's expect block in file
 // order (nil when the file cannot be read again: the verdicts then keep
 // DESIGN's order).
 func expectOrder(path string) []string {
-	b, err := os.ReadFile(path)
+	b, err := scenarios.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	var top yaml.MapSlice
-	if err := yaml.UnmarshalWithOptions(b, &top, yaml.UseOrderedMap()); err != nil {
+	root, errs := strictyaml.Node(path, b)
+	if len(errs) > 0 {
 		return nil
 	}
-	for _, it := range top {
-		if fmt.Sprint(it.Key) != "expect" {
+	for _, it := range mappingValues(root) {
+		if k, _ := strictyaml.ScalarText(it.Key); k != "expect" {
 			continue
 		}
-		ex, ok := it.Value.(yaml.MapSlice)
-		if !ok {
+		values := mappingValues(it.Value)
+		if values == nil {
 			return nil
 		}
-		keys := make([]string, 0, len(ex))
-		for _, e := range ex {
-			keys = append(keys, fmt.Sprint(e.Key))
+		keys := make([]string, 0, len(values))
+		for _, e := range values {
+			k, _ := strictyaml.ScalarText(e.Key)
+			keys = append(keys, k)
 		}
 		return keys
+	}
+	return nil
+}
+
+// mappingValues returns the pairs of a block or flow mapping, or nil.
+func mappingValues(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
 	}
 	return nil
 }

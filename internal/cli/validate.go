@@ -140,7 +140,7 @@ func checkExec(sc *scenarios.Scenario) error {
 // such as "workload.exec") in the scenario file, or FILE when it cannot be
 // told. It decodes the file again: only called for a problem.
 func position(file, path string) string {
-	data, err := os.ReadFile(file)
+	data, err := scenarios.ReadFile(file)
 	if err != nil {
 		return file
 	}
@@ -165,10 +165,6 @@ func checkPolicy(sc *scenarios.Scenario, cache map[string]string) string {
 	msg := ""
 	if _, err := policies.Load(displayPath(path)); err != nil {
 		msg = err.Error()
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			msg = fmt.Sprintf("%s: %v", displayPath(path), pe.Err)
-		}
 	}
 	cache[path] = msg
 	return msg
