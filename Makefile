@@ -70,6 +70,10 @@ bench: bin/minio build ## benchmarks reporting ratios against direct baselines
 run: bin/minio build ## run the scenario library on the process backend (the quick start)
 	$(BIN)/gameday run --backend process scenarios/library
 
+FUZZTIME      ?= 60s
+
 .PHONY: fuzz
-fuzz: ## fuzz the scenario loader for 60s
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 60s ./scenarios
+fuzz: ## fuzz the scenario loader, the policy loader and the proxy's request path, FUZZTIME (60s) each
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./policies
+	$(GO) test -run '^$$' -fuzz '^FuzzProxyRequest$$' -fuzztime $(FUZZTIME) ./injectors
