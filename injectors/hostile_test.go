@@ -84,7 +84,7 @@ var _ = Describe("hostile requests and upstreams", func() {
 		resp := rawRequest(p, "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
 		Expect(resp.StatusCode).To(Equal(http.StatusBadRequest))
 		Expect(resp.Close).To(BeTrue(), "Connection: close")
-		Eventually(up.closed).WithTimeout(2 * time.Second).Should(Receive(), "the upstream connection is closed")
+		Eventually(up.closed).WithTimeout(2*time.Second).Should(Receive(), "the upstream connection is closed")
 		Eventually(func() []injectors.Entry { return journalLines(buf) }).WithTimeout(2 * time.Second).Should(ConsistOf(
 			And(HaveField("Status", 400), HaveField("Error", injectors.ErrBadRequestBody), HaveField("Delivered", true))))
 	})
