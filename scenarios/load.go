@@ -15,9 +15,9 @@ import (
 
 // MaxFileSize bounds the files in scenario syntax that LoadFile,
 // LoadFaults and LoadRoutes read. Those files are a few kilobytes; the
-// bound keeps the YAML tokenizer (some 250 bytes of memory per token)
-// within a few hundred megabytes whatever the file holds.
-const MaxFileSize = 1 << 20
+// bound keeps the YAML parser (some 450 bytes of memory per byte of a
+// file made of tiny tokens) near 100 MB whatever the file holds.
+const MaxFileSize = 256 << 10
 
 // LoadFile reads, decodes, defaults and validates the scenario file at path.
 // On failure the error is a strictyaml.Errors holding every problem of the
@@ -152,7 +152,11 @@ func Collect(paths []string) ([]string, error) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			errs = append(errs, &strictyaml.Error{File: p, Msg: statMessage(err)})
+			msg := statMessage(err)
+			if cerr := boundedfile.Check(p, -1); cerr != nil {
+				msg = fileMessage(cerr) // tells a dangling link from a missing file
+			}
+			errs = append(errs, &strictyaml.Error{File: p, Msg: msg})
 			continue
 		}
 		if !fi.IsDir() {
