@@ -257,7 +257,8 @@ func (u *upstream) roundTrip(ctx context.Context, req *http.Request) (*upRespons
 		if err == nil {
 			return r, nil
 		}
-		if reused && req.Body == nil && idempotent[req.Method] && attempt == 0 && ctx.Err() == nil {
+		answered := errors.Is(err, errHeadTooLarge) || errors.Is(err, errUnaskedUpgrade) // not a stale connection
+		if reused && req.Body == nil && idempotent[req.Method] && attempt == 0 && ctx.Err() == nil && !answered {
 			continue
 		}
 		return nil, err
