@@ -102,8 +102,8 @@ var _ = Describe("hostile input files", func() {
 		kinds := []string{"device", "fifo", "directory", "dangling"}
 
 		for _, kind := range kinds {
-			It("refuses a "+kind+" as a scenario, a policy or a faults file, naming it", func() {
-				for _, consumer := range []string{"scenario", "policy", "faults"} {
+			It("refuses a "+kind+" as a scenario, a policy, a faults file or a routes file, naming it", func() {
+				for _, consumer := range []string{"scenario", "policy", "faults", "routes"} {
 					dir := GinkgoT().TempDir()
 					reason := special(dir, "f.yaml", kind)
 					p := filepath.Join(dir, "f.yaml")
