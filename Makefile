@@ -80,6 +80,10 @@ man: ## write man pages (gameday.1, gameday-run.1, ...) to bin/man from the same
 	$(GO) run ./internal/cli/gendocs $(BIN)/.docs-md $(BIN)/man
 	@rm -rf $(BIN)/.docs-md; echo "man pages in $(BIN)/man (man -l $(BIN)/man/gameday.1)"
 
+FUZZTIME      ?= 60s
+
 .PHONY: fuzz
-fuzz: ## fuzz the scenario loader for 60s
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 60s ./scenarios
+fuzz: ## fuzz the scenario loader, the policy loader and the proxy's request path, FUZZTIME (60s) each
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./policies
+	$(GO) test -run '^$$' -fuzz '^FuzzProxyRequest$$' -fuzztime $(FUZZTIME) ./injectors

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/gameday/gameday/internal/boundedfile"
+	"github.com/gameday/gameday/scenarios"
 )
 
 // Object is a seed object written to a MinIO target before faults are
@@ -77,17 +79,14 @@ func SeedMinIO(ctx context.Context, t Target, buckets []string, objects []Object
 		case o.HasContent:
 			r, size = strings.NewReader(o.Content), int64(len(o.Content))
 		case o.FromFile != "":
-			f, err := os.Open(o.FromFile)
+			// Checked at validation, but the file may have changed since:
+			// a FIFO or a device must not hang or flood the seeding.
+			f, err := boundedfile.Open(o.FromFile, int64(scenarios.MaxObjectSize))
 			if err != nil {
-				return fmt.Errorf("seed %s: %s/%s: %w", t.Name(), o.Bucket, o.Key, err)
-			}
-			st, err := f.Stat()
-			if err != nil {
-				f.Close()
 				return fmt.Errorf("seed %s: %s/%s: %w", t.Name(), o.Bucket, o.Key, err)
 			}
 			defer f.Close()
-			r, size = f, st.Size()
+			r, size = f, f.Size
 		default:
 			r = SeedBytes(seed, o.Bucket, o.Key, o.Size)
 		}

@@ -2,6 +2,7 @@ package injectors
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -73,6 +74,12 @@ func (x *exchange) finish() {
 // forward, apply its response-side action, deliver.
 func (x *exchange) serve() {
 	ctx := x.r.Context()
+	if isUpgrade(x.r.Header) {
+		// The proxy does not tunnel other protocols (WebSocket, h2c):
+		// say so rather than answer as if the upgrade had been ignored.
+		x.refuse(http.StatusNotImplemented, ErrUpgradeRefused)
+		return
+	}
 	rule := x.p.pick(x.r, x.e.Start)
 	var a Action
 	onResponse := false
@@ -235,8 +242,22 @@ func (x *exchange) forward(ctx context.Context) (*upResponse, bool) {
 	}
 	resp, err := x.p.up.roundTrip(ctx, out)
 	if err != nil {
-		if ctx.Err() != nil {
+		var bodyErr *requestBodyError
+		switch {
+		case errors.As(err, &bodyErr):
+			// The client sent a body that cannot be read (bad chunked
+			// encoding, cut short): the upstream connection is closed,
+			// the client told so.
+			x.refuse(http.StatusBadRequest, ErrBadRequestBody)
+			return nil, false
+		case ctx.Err() != nil:
 			x.e.Error = x.goneReason()
+			return nil, false
+		case errors.Is(err, errHeadTooLarge):
+			x.refuse(http.StatusBadGateway, ErrUpstreamHeadTooLarge)
+			return nil, false
+		case errors.Is(err, errUnaskedUpgrade):
+			x.refuse(http.StatusBadGateway, ErrUpstreamUpgrade)
 			return nil, false
 		}
 		// Refused, reset, or closed before answering: the client sees
@@ -273,6 +294,31 @@ func (x *exchange) answer(st *Status) {
 		}
 	}
 	x.e.Delivered = true
+}
+
+// refuse answers a request the proxy cannot pass on with an error of its
+// own, in the upstream's protocol, and closes the client connection after
+// it (the request stream may be broken). reason goes to the journal.
+func (x *exchange) refuse(code int, reason string) {
+	x.w.Header().Set("Connection", "close")
+	x.answer(&Status{Code: code})
+	x.e.Error = reason
+}
+
+// isUpgrade reports whether a request asks to switch protocols:
+// Connection lists "upgrade" and an Upgrade header names the protocol.
+func isUpgrade(h http.Header) bool {
+	if h.Get("Upgrade") == "" {
+		return false
+	}
+	for _, v := range h.Values("Connection") {
+		for _, token := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func bodyAllowed(code int) bool {

@@ -52,6 +52,20 @@ const (
 	ErrProxyClosed  = "proxy-closed"  // the proxy closed while the request was in flight
 	ErrTruncated    = "truncated"     // the body was cut after the rule's byte count, then the connection closed
 	ErrCrash        = "crash"         // a crash rule closed the connection unanswered
+	// ErrBadRequestBody: the client's request body could not be read
+	// (malformed chunked encoding, cut short); the proxy answered 400 and
+	// closed the upstream connection that had half the request.
+	ErrBadRequestBody = "bad-request-body"
+	// ErrUpstreamHeadTooLarge: the upstream's status line and headers
+	// passed MaxResponseHead; the proxy answered 502.
+	ErrUpstreamHeadTooLarge = "upstream-header-too-large"
+	// ErrUpstreamUpgrade: the upstream answered 101 Switching Protocols,
+	// which the proxy never asks for; it answered 502.
+	ErrUpstreamUpgrade = "upstream-upgrade"
+	// ErrUpgradeRefused: the client asked to switch protocols (Connection:
+	// upgrade, e.g. WebSocket); the proxy does not tunnel and answered 501
+	// without asking the upstream.
+	ErrUpgradeRefused = "upgrade-refused"
 )
 
 // opHeaders are the request headers that name an operation, in priority order.
@@ -166,21 +180,18 @@ func ReadJournal(r io.Reader) ([]Entry, error) {
 	return out, nil
 }
 
-// journal writes entries as JSON lines through a buffered writer. It is
+// journal writes entries as JSON lines, each with one Write call as its
+// request completes, unbuffered: a line is in the file as soon as the
+// exchange ends, and nothing is lost when the process is killed. It is
 // safe for concurrent use.
 type journal struct {
 	mu  sync.Mutex
 	seq uint64
-	w   *bufio.Writer
+	w   io.Writer
 	err error
 }
 
-func newJournal(w io.Writer) *journal {
-	if w == nil {
-		return &journal{}
-	}
-	return &journal{w: bufio.NewWriterSize(w, 64*1024)}
-}
+func newJournal(w io.Writer) *journal { return &journal{w: w} }
 
 // write assigns the next seq to e and appends it. A write error is kept and
 // returned by flush; later writes are dropped.
@@ -203,15 +214,9 @@ func (j *journal) write(e *Entry) {
 	}
 }
 
-// flush writes buffered lines through.
+// flush returns the first write error; lines are written as they come.
 func (j *journal) flush() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.w == nil {
-		return nil
-	}
-	if err := j.w.Flush(); err != nil && j.err == nil {
-		j.err = fmt.Errorf("flush journal: %w", err)
-	}
 	return j.err
 }

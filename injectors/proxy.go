@@ -28,8 +28,8 @@ type Config struct {
 	// Target is the name of the target behind the proxy, written to the
 	// journal.
 	Target string
-	// Journal receives one JSON line per request (see Entry); nil writes
-	// none. Writes are buffered; Close flushes them.
+	// Journal receives one JSON line per request (see Entry), in one Write
+	// call as the request completes (unbuffered); nil writes none.
 	Journal io.Writer
 	// Seed seeds the RNG that draws Schedule.Probability.
 	Seed int64
@@ -195,9 +195,9 @@ func (p *Proxy) SetRun(run, attempt int) {
 }
 
 // Close stops the proxy: it stops listening, ends held and hung requests,
-// cuts connections still open, waits for handlers to write their journal
-// lines and flushes the journal. It returns the first journal write error.
-// Calling it again returns the same result.
+// cuts connections still open and waits for handlers to write their
+// journal lines. It returns the first journal write error. Calling it again
+// returns the same result.
 func (p *Proxy) Close() error {
 	p.closeOnce.Do(func() {
 		p.life.Lock()

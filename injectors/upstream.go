@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -32,15 +33,78 @@ const (
 	maxIdleConns = 64
 	idleTimeout  = 30 * time.Second
 	upBufSize    = 64 << 10
+	// MaxResponseHead caps the status line and headers of an upstream
+	// answer (informational 1xx answers before it included): a larger head
+	// is answered 502 (see ErrUpstreamHeadTooLarge).
+	MaxResponseHead = 1 << 20
 )
+
+// Errors of an upstream exchange that the proxy answers itself.
+var (
+	// errHeadTooLarge: the upstream's response head passed
+	// MaxResponseHead.
+	errHeadTooLarge = errors.New("upstream response head larger than 1 MiB")
+	// errUnaskedUpgrade: the upstream switched protocols (101) though the
+	// proxy never forwards an Upgrade request.
+	errUnaskedUpgrade = errors.New("upstream answered 101 Switching Protocols unasked")
+)
+
+// requestBodyError is the client's request body failing while it was
+// copied upstream: malformed chunked encoding, or a body cut short.
+type requestBodyError struct{ err error }
+
+func (e *requestBodyError) Error() string { return "read request body: " + e.err.Error() }
+
+func (e *requestBodyError) Unwrap() error { return e.err }
 
 // upConn is one connection to the upstream.
 type upConn struct {
 	net.Conn
+	head      headLimit // what br reads through
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	idleSince time.Time
 }
+
+// headLimit lets at most n more bytes through while a response head is
+// read (n < 0: no limit), so a hostile upstream cannot make the proxy
+// buffer headers without end.
+type headLimit struct {
+	r io.Reader
+	n int64
+}
+
+func (l *headLimit) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return l.r.Read(p)
+	}
+	if l.n == 0 {
+		return 0, errHeadTooLarge
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// sourceBody records an error reading the request body from the client,
+// to tell it from an error writing it upstream.
+type sourceBody struct {
+	rc  io.ReadCloser
+	err error
+}
+
+func (b *sourceBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *sourceBody) Close() error { return b.rc.Close() }
 
 func newUpstream(scheme, host string) *upstream {
 	addr := host
@@ -127,7 +191,9 @@ func (u *upstream) dial(ctx context.Context) (*upConn, error) {
 		}
 		conn = tc
 	}
-	return &upConn{Conn: conn, br: bufio.NewReaderSize(conn, upBufSize), bw: bufio.NewWriterSize(conn, upBufSize)}, nil
+	c := &upConn{Conn: conn, head: headLimit{r: conn, n: -1}, bw: bufio.NewWriterSize(conn, upBufSize)}
+	c.br = bufio.NewReaderSize(&c.head, upBufSize)
+	return c, nil
 }
 
 // put returns a connection to the pool, or closes it.
@@ -164,6 +230,7 @@ type upResponse struct {
 	conn      *upConn
 	writeDone chan struct{} // closed when a request writer running apart ends
 	writeErr  error         // its result, once writeDone is closed
+	bodyErr   error         // the client's body failed (read once writeDone is closed)
 	stop      func() bool
 	// consumed is set when the body was read to its end, so the
 	// connection is positioned at the next response.
@@ -190,7 +257,8 @@ func (u *upstream) roundTrip(ctx context.Context, req *http.Request) (*upRespons
 		if err == nil {
 			return r, nil
 		}
-		if reused && req.Body == nil && idempotent[req.Method] && attempt == 0 && ctx.Err() == nil {
+		answered := errors.Is(err, errHeadTooLarge) || errors.Is(err, errUnaskedUpgrade) // not a stale connection
+		if reused && req.Body == nil && idempotent[req.Method] && attempt == 0 && ctx.Err() == nil && !answered {
 			continue
 		}
 		return nil, err
@@ -217,21 +285,39 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request) (
 	} else {
 		// A body is written while the answer is read, as a server may
 		// answer (and stop reading) before the body is through.
+		src := &sourceBody{rc: req.Body}
+		req.Body = src
 		r.writeDone = make(chan struct{})
 		go func() {
 			defer close(r.writeDone)
 			r.writeErr = write()
+			if src.err != nil {
+				// The client's body broke: the upstream holds half a
+				// request and would wait for the rest. Closing the
+				// connection ends that, and the read of the answer.
+				r.bodyErr = src.err
+				_ = c.Close()
+			}
 		}()
 	}
+	c.head.n = MaxResponseHead // for every head up to the final one
 	for {
 		resp, err := http.ReadResponse(c.br, req)
 		if err != nil {
 			r.release()
+			if r.bodyErr != nil {
+				return nil, &requestBodyError{err: r.bodyErr}
+			}
 			return nil, fmt.Errorf("read response: %w", err)
 		}
-		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			r.release()
+			return nil, errUnaskedUpgrade
+		}
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 {
 			continue // 100 Continue and friends: the final answer follows
 		}
+		c.head.n = -1
 		r.Response = resp
 		if req.Method == http.MethodHead || resp.ContentLength == 0 {
 			r.consumed = true

@@ -41,3 +41,22 @@ func DefaultClassify() Classify {
 		Unknown: &Unknown{Retry: &yes, MaxAttempts: DefaultUnknownAttempts},
 	}
 }
+
+// Limits on what a policy may ask for. They are far above what any policy
+// needs and guard against typos and hostile files that would make an
+// operation retry, sleep or allocate without bound (a breaker threshold
+// sizes a bitset; attempts size the loops of the executor and of
+// `gameday policy check`).
+const (
+	// MaxAttempts caps retry.max_attempts and classify.unknown.max_attempts.
+	MaxAttempts = 100
+	// MaxThreshold caps breaker.failure_threshold and
+	// breaker.half_open_successes.
+	MaxThreshold = 1000
+	// MaxMultiplier caps retry.backoff.multiplier.
+	MaxMultiplier = 100.0
+	// MaxDuration caps every duration of a policy.
+	MaxDuration = 7 * 24 * time.Hour
+	// MaxFileSize caps the size of a policy file.
+	MaxFileSize = 256 << 10
+)

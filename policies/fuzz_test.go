@@ -4,12 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gameday/gameday/policies"
 )
 
-// FuzzParse checks that no input makes the loader panic, and that what it
-// accepts is valid: at least one attempt, a known jitter, positive timeouts.
+// FuzzParse checks that no input makes the loader panic or take long, and
+// that what it accepts is valid: at least one attempt, a known jitter,
+// positive timeouts.
 // The seed corpus (shipped, good and bad files) runs in every `go test`.
 func FuzzParse(f *testing.F) {
 	for _, glob := range []string{"*.yaml", "testdata/good/*.yaml", "testdata/bad/*.yaml"} {
@@ -23,7 +25,11 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		start := time.Now()
 		p, err := policies.Parse("fuzz.yaml", data, nil)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("parsing %d bytes took %s", len(data), d)
+		}
 		if err != nil {
 			return
 		}

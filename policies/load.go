@@ -3,13 +3,14 @@ package policies
 import (
 	"errors"
 	"fmt"
-	"io/fs"
+	"math"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/gameday/gameday/internal/boundedfile"
 	"github.com/gameday/gameday/internal/strictyaml"
 	"github.com/gameday/gameday/policies/alerting/condition"
 )
@@ -23,14 +24,27 @@ var PayloadFields = []string{"pipeline", "step", "run_id", "error_class", "error
 // defaults, expands ${VAR} in the alerts section from the environment and
 // validates across fields.
 func Load(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: no such file", path)
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return Parse(path, data, os.Getenv)
+}
+
+// ReadFile reads a policy file for Parse: a regular file (after following
+// links) of at most MaxFileSize bytes. The error is a strictyaml.Errors
+// naming path, e.g. "p.yaml: is a FIFO, not a regular file".
+func ReadFile(path string) ([]byte, error) {
+	data, err := boundedfile.Read(path, MaxFileSize)
+	if err != nil {
+		msg := err.Error()
+		var be *boundedfile.Error
+		if errors.As(err, &be) {
+			msg = be.Reason
+		}
+		return nil, strictyaml.Errors{{File: path, Msg: msg}}
+	}
+	return data, nil
 }
 
 // Parse is Load for data already read from file. getenv expands ${VAR};
@@ -159,25 +173,36 @@ func validate(p *Policy, doc *strictyaml.Doc, errs strictyaml.Errors) strictyaml
 	positive := func(path string, d time.Duration) {
 		if d <= 0 {
 			bad(path, "must be a positive duration, got %s", d)
+		} else if d > MaxDuration {
+			bad(path, "must be at most %s, got %s", MaxDuration, d)
 		}
 	}
 	nonNegative := func(path string, d time.Duration) {
 		if d < 0 {
 			bad(path, "must not be negative, got %s", d)
+		} else if d > MaxDuration {
+			bad(path, "must be at most %s, got %s", MaxDuration, d)
+		}
+	}
+	count := func(path string, n, limit int) {
+		if n < 1 {
+			bad(path, "must be at least 1, got %d", n)
+		} else if n > limit {
+			bad(path, "must be at most %d, got %d", limit, n)
 		}
 	}
 
 	r := p.Retry
-	if r.MaxAttempts < 1 {
-		bad("retry.max_attempts", "must be at least 1, got %d", r.MaxAttempts)
-	}
+	count("retry.max_attempts", r.MaxAttempts, MaxAttempts)
 	positive("retry.backoff.initial", r.Backoff.Initial)
 	positive("retry.backoff.max", r.Backoff.Max)
 	if r.Backoff.Initial > 0 && r.Backoff.Max > 0 && r.Backoff.Max < r.Backoff.Initial {
 		bad("retry.backoff.max", "must not be below initial (%s), got %s", r.Backoff.Initial, r.Backoff.Max)
 	}
-	if r.Backoff.Multiplier < 1 {
-		bad("retry.backoff.multiplier", "must be at least 1, got %g", r.Backoff.Multiplier)
+	if m := r.Backoff.Multiplier; m < 1 {
+		bad("retry.backoff.multiplier", "must be at least 1, got %g", m)
+	} else if m > MaxMultiplier || math.IsNaN(m) {
+		bad("retry.backoff.multiplier", "must be at most %g, got %g", MaxMultiplier, m)
 	}
 	if !slices.Contains(jitters, r.Backoff.Jitter) {
 		bad("retry.backoff.jitter", "must be one of %s, got %q", quoted(jitters), r.Backoff.Jitter)
@@ -192,13 +217,9 @@ func validate(p *Policy, doc *strictyaml.Doc, errs strictyaml.Errors) strictyaml
 	validateClassify(p, doc, bad)
 
 	if b := p.Breaker; b != nil {
-		if b.FailureThreshold < 1 {
-			bad("breaker.failure_threshold", "must be at least 1, got %d", b.FailureThreshold)
-		}
+		count("breaker.failure_threshold", b.FailureThreshold, MaxThreshold)
 		positive("breaker.open_for", b.OpenFor)
-		if b.HalfOpenSuccesses < 1 {
-			bad("breaker.half_open_successes", "must be at least 1, got %d", b.HalfOpenSuccesses)
-		}
+		count("breaker.half_open_successes", b.HalfOpenSuccesses, MaxThreshold)
 	}
 
 	if m := p.Idempotency.CommitMarker; m == "" || strings.Contains(m, "/") {
@@ -325,6 +346,8 @@ func validateClassify(p *Policy, doc *strictyaml.Doc, bad func(path, format stri
 	u := p.Classify.Unknown
 	if u.MaxAttempts < 1 {
 		bad("classify.unknown.max_attempts", "must be at least 1, got %d", u.MaxAttempts)
+	} else if u.MaxAttempts > MaxAttempts {
+		bad("classify.unknown.max_attempts", "must be at most %d, got %d", MaxAttempts, u.MaxAttempts)
 	} else if doc.Has("classify.unknown.max_attempts") && p.Retry.MaxAttempts >= 1 && u.MaxAttempts > p.Retry.MaxAttempts {
 		bad("classify.unknown.max_attempts", "must not exceed retry.max_attempts (%d), got %d", p.Retry.MaxAttempts, u.MaxAttempts)
 	}

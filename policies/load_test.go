@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -114,9 +116,40 @@ var _ = Describe("Load", func() {
 		Expect(p.Alerts.Receivers["oncall"].PagerDuty.RoutingKey).To(Equal("gameday"))
 	})
 
+	It("accepts a leading byte order mark", func() {
+		p, err := policies.Parse("bom.yaml", []byte("\ufeffretry:\n  max_attempts: 3\n"), nil)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(p.Retry.MaxAttempts).To(Equal(3))
+	})
+
+	DescribeTable("reads regular files only, after following links",
+		func(path func() string, want string) {
+			p := path()
+			_, err := policies.Load(p)
+			Expect(err).To(MatchError(p + ": " + want))
+		},
+		Entry("a device", func() string { return "/dev/zero" }, "is a character device, not a regular file"),
+		Entry("a link to a device", func() string {
+			p := filepath.Join(GinkgoT().TempDir(), "p.yaml")
+			Expect(os.Symlink("/dev/zero", p)).To(Succeed())
+			return p
+		}, "is a character device, not a regular file"),
+		Entry("a FIFO", func() string {
+			p := filepath.Join(GinkgoT().TempDir(), "p.yaml")
+			Expect(syscall.Mkfifo(p, 0o600)).To(Succeed())
+			return p
+		}, "is a FIFO, not a regular file"),
+		Entry("a directory", func() string { return GinkgoT().TempDir() }, "is a directory, not a regular file"),
+		Entry("a file over the cap", func() string {
+			p := filepath.Join(GinkgoT().TempDir(), "p.yaml")
+			Expect(os.WriteFile(p, bytes.Repeat([]byte("#\n"), policies.MaxFileSize), 0o600)).To(Succeed())
+			return p
+		}, fmt.Sprintf("file too large (%d bytes; at most %d)", 2*policies.MaxFileSize, policies.MaxFileSize)),
+	)
+
 	It("names a missing file", func() {
 		_, err := policies.Load("testdata/nope.yaml")
-		Expect(err).To(MatchError("testdata/nope.yaml: no such file"))
+		Expect(err).To(MatchError("testdata/nope.yaml: no such file or directory"))
 	})
 
 	Describe("bad files", func() {

@@ -36,8 +36,8 @@ type Policy struct {
 // Retry is the retry section.
 type Retry struct {
 	// MaxAttempts is the most attempts (first try included) an operation
-	// gets. At least 1. Required.
-	MaxAttempts int `yaml:"max_attempts,required" json:"max_attempts" jsonschema:"minimum=1"`
+	// gets. 1 to MaxAttempts (100). Required.
+	MaxAttempts int `yaml:"max_attempts,required" json:"max_attempts" jsonschema:"minimum=1,maximum=100"`
 	// Backoff is the delay between attempts. Default: initial 1s, max 20s,
 	// multiplier 2, full jitter.
 	Backoff Backoff `yaml:"backoff,omitempty" json:"backoff,omitempty"`
@@ -58,8 +58,8 @@ type Backoff struct {
 	Initial time.Duration `yaml:"initial,omitempty" json:"initial,omitempty"`
 	// Max caps every delay. Default 20s.
 	Max time.Duration `yaml:"max,omitempty" json:"max,omitempty"`
-	// Multiplier is the growth factor, at least 1. Default 2.
-	Multiplier float64 `yaml:"multiplier,omitempty" json:"multiplier,omitempty" jsonschema:"minimum=1"`
+	// Multiplier is the growth factor, 1 to MaxMultiplier (100). Default 2.
+	Multiplier float64 `yaml:"multiplier,omitempty" json:"multiplier,omitempty" jsonschema:"minimum=1,maximum=100"`
 	// Jitter is full, equal, decorrelated or none. Default full.
 	Jitter Jitter `yaml:"jitter,omitempty" json:"jitter,omitempty"`
 }
@@ -133,20 +133,20 @@ type Unknown struct {
 	Retry *bool `yaml:"retry,omitempty" json:"retry,omitempty"`
 	// MaxAttempts bounds the attempts of an operation whose last error was
 	// unknown, at most Retry.MaxAttempts. Default 3.
-	MaxAttempts int `yaml:"max_attempts,omitempty" json:"max_attempts,omitempty" jsonschema:"minimum=1"`
+	MaxAttempts int `yaml:"max_attempts,omitempty" json:"max_attempts,omitempty" jsonschema:"minimum=1,maximum=100"`
 }
 
 // Breaker is the circuit breaker section.
 type Breaker struct {
 	// FailureThreshold is the number of consecutive failures that open the
 	// breaker. Default 5.
-	FailureThreshold int `yaml:"failure_threshold,omitempty" json:"failure_threshold,omitempty" jsonschema:"minimum=1"`
+	FailureThreshold int `yaml:"failure_threshold,omitempty" json:"failure_threshold,omitempty" jsonschema:"minimum=1,maximum=1000"`
 	// OpenFor is how long the breaker stays open before it lets half-open
 	// probes through. Default 30s.
 	OpenFor time.Duration `yaml:"open_for,omitempty" json:"open_for,omitempty"`
 	// HalfOpenSuccesses is the number of successful probes that close it
 	// again. Default 1.
-	HalfOpenSuccesses int `yaml:"half_open_successes,omitempty" json:"half_open_successes,omitempty" jsonschema:"minimum=1"`
+	HalfOpenSuccesses int `yaml:"half_open_successes,omitempty" json:"half_open_successes,omitempty" jsonschema:"minimum=1,maximum=1000"`
 }
 
 // Idempotency is the idempotency section.

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/gameday/gameday/internal/boundedfile"
 )
 
 // WriteJSON writes r as indented JSON (report.json).
@@ -48,11 +49,16 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 	return &r, nil
 }
 
-// ReadFile reads the report.json at path; errors name the file.
+// MaxFileSize caps the report.json that ReadFile reads.
+const MaxFileSize = 64 << 20
+
+// ReadFile reads the report.json at path, a regular file of at most
+// MaxFileSize bytes; errors name the file (a *boundedfile.Error when the
+// file could not be read).
 func ReadFile(path string) (*Result, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedfile.Read(path, MaxFileSize)
 	if err != nil {
-		return nil, err // *PathError names the file
+		return nil, err
 	}
 	r, err := ReadJSON(bytes.NewReader(data))
 	if err != nil {

@@ -9,18 +9,22 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gameday/gameday/internal/boundedfile"
 	"github.com/gameday/gameday/internal/strictyaml"
 )
 
-// maxFileSize bounds what LoadFile reads: scenario files are small.
-const maxFileSize = 4 << 20
+// MaxFileSize bounds the files in scenario syntax that LoadFile,
+// LoadFaults and LoadRoutes read. Those files are a few kilobytes; the
+// bound keeps the YAML parser (some 450 bytes of memory per byte of a
+// file made of tiny tokens) near 100 MB whatever the file holds.
+const MaxFileSize = 256 << 10
 
 // LoadFile reads, decodes, defaults and validates the scenario file at path.
 // On failure the error is a strictyaml.Errors holding every problem of the
 // file, each naming path (as given) and, where it lies inside the file,
 // line and column.
 func LoadFile(path string) (*Scenario, error) {
-	data, err := readFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +64,7 @@ func load(name, abs string, data []byte) (*Scenario, error) {
 // has one upstream); `target: workload` and workload faults are rejected.
 // Errors are as for LoadFile.
 func LoadFaults(path string) ([]*Fault, error) {
-	data, err := readFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +89,7 @@ func LoadFaults(path string) ([]*Fault, error) {
 // checked exactly as in a scenario (status defaults to 200). Errors are as
 // for LoadFile.
 func LoadRoutes(path string) ([]*Route, error) {
-	data, err := readFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -105,22 +109,24 @@ func LoadRoutes(path string) ([]*Route, error) {
 	return file.Routes, nil
 }
 
-func readFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
+// ReadFile reads a file in scenario syntax (a scenario, a faults file or a
+// routes file) for loading: a regular file of at most MaxFileSize bytes
+// (see boundedfile). The error is a strictyaml.Errors naming path.
+func ReadFile(path string) ([]byte, error) {
+	data, err := boundedfile.Read(path, MaxFileSize)
 	if err != nil {
-		return nil, strictyaml.Errors{{File: path, Msg: statMessage(err)}}
-	}
-	if fi.IsDir() {
-		return nil, strictyaml.Errors{{File: path, Msg: "is a directory, not a scenario file"}}
-	}
-	if fi.Size() > maxFileSize {
-		return nil, strictyaml.Errors{{File: path, Msg: fmt.Sprintf("file too large (%d bytes; at most %d)", fi.Size(), maxFileSize)}}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, strictyaml.Errors{{File: path, Msg: statMessage(err)}}
+		return nil, strictyaml.Errors{{File: path, Msg: fileMessage(err)}}
 	}
 	return data, nil
+}
+
+// fileMessage is the reason of a boundedfile error, without the path.
+func fileMessage(err error) string {
+	var be *boundedfile.Error
+	if errors.As(err, &be) {
+		return be.Reason
+	}
+	return statMessage(err)
 }
 
 func statMessage(err error) string {
@@ -147,7 +153,11 @@ func Collect(paths []string) ([]string, error) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			errs = append(errs, &strictyaml.Error{File: p, Msg: statMessage(err)})
+			msg := statMessage(err)
+			if cerr := boundedfile.Check(p, -1); cerr != nil {
+				msg = fileMessage(cerr) // tells a dangling link from a missing file
+			}
+			errs = append(errs, &strictyaml.Error{File: p, Msg: msg})
 			continue
 		}
 		if !fi.IsDir() {

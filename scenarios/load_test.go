@@ -1,8 +1,11 @@
 package scenarios_test
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -163,6 +166,59 @@ expect:
 		_, err := scenarios.LoadFile("testdata/nope.yaml")
 		Expect(err).To(MatchError("testdata/nope.yaml: no such file or directory"))
 	})
+
+	It("accepts a leading byte order mark", func() {
+		dir := GinkgoT().TempDir()
+		p := filepath.Join(dir, "bom.yaml")
+		Expect(os.WriteFile(p, []byte("\ufeffname: x\ntargets:\n  storage: {kind: minio, buckets: [features]}\nworkload:\n  exec: [\"true\"]\n"), 0o600)).To(Succeed())
+		sc, err := scenarios.LoadFile(p)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sc.Name).To(Equal("x"))
+	})
+
+	// FIFOs and devices cannot be committed under testdata; they are made
+	// here. Each file-reading entry point refuses them the same way.
+	DescribeTable("refuses what is not a regular file, without reading it",
+		func(kind string, load func(path string) error) {
+			dir := GinkgoT().TempDir()
+			p := filepath.Join(dir, "f.yaml")
+			want := ""
+			switch kind {
+			case "fifo":
+				Expect(syscall.Mkfifo(p, 0o600)).To(Succeed())
+				want = "is a FIFO, not a regular file"
+			case "device":
+				Expect(os.Symlink("/dev/zero", p)).To(Succeed())
+				want = "is a character device, not a regular file"
+			case "too large":
+				Expect(os.WriteFile(p, bytes.Repeat([]byte("#\n"), scenarios.MaxFileSize/2+1), 0o600)).To(Succeed())
+				want = fmt.Sprintf("file too large (%d bytes; at most %d)", scenarios.MaxFileSize+2, scenarios.MaxFileSize)
+			}
+			Expect(load(p)).To(MatchError(p + ": " + want))
+		},
+		Entry("a FIFO scenario", "fifo", func(p string) error { _, err := scenarios.LoadFile(p); return err }),
+		Entry("a /dev/zero scenario", "device", func(p string) error { _, err := scenarios.LoadFile(p); return err }),
+		Entry("an oversized scenario", "too large", func(p string) error { _, err := scenarios.LoadFile(p); return err }),
+		Entry("a FIFO faults file", "fifo", func(p string) error { _, err := scenarios.LoadFaults(p); return err }),
+		Entry("a /dev/zero faults file", "device", func(p string) error { _, err := scenarios.LoadFaults(p); return err }),
+		Entry("a FIFO routes file", "fifo", func(p string) error { _, err := scenarios.LoadRoutes(p); return err }),
+		Entry("a /dev/zero routes file", "device", func(p string) error { _, err := scenarios.LoadRoutes(p); return err }),
+	)
+
+	DescribeTable("refuses a from_file seed or a policy that is not a regular file, at its key",
+		func(key, want string) {
+			dir := GinkgoT().TempDir()
+			Expect(syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600)).To(Succeed())
+			Expect(os.Symlink("/dev/zero", filepath.Join(dir, "zero"))).To(Succeed())
+			data := "name: x\ntargets:\n  storage:\n    kind: minio\n    buckets: [features]\n    objects:\n      - {bucket: features, key: a, from_file: fifo}\n      - {bucket: features, key: b, from_file: zero}\nworkload:\n  exec: [\"true\"]\n  policy: " + key + "\n"
+			_, err := scenarios.Load("x.yaml", dir, []byte(data))
+			Expect(err).To(MatchError(`x.yaml:7:47: targets.storage.objects[0].from_file: "fifo": is a FIFO, not a regular file
+x.yaml:8:47: targets.storage.objects[1].from_file: "zero": is a character device, not a regular file
+x.yaml:11:11: workload.policy: "` + key + `": ` + want))
+		},
+		Entry("policy a FIFO", "fifo", "is a FIFO, not a regular file"),
+		Entry("policy /dev/zero", "zero", "is a character device, not a regular file"),
+	)
 
 	It("computes run ids", func() {
 		sc := &scenarios.Scenario{Name: "s", Workload: scenarios.Workload{Runs: 1}}

@@ -119,10 +119,6 @@ func checkPolicy(sc *Scenario, cache map[string]string) string {
 	msg := ""
 	if _, err := policies.Load(DisplayPath(path)); err != nil {
 		msg = err.Error()
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			msg = fmt.Sprintf("%s: %v", DisplayPath(path), pe.Err)
-		}
 	}
 	cache[path] = msg
 	return msg

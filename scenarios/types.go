@@ -280,12 +280,12 @@ type Fault struct {
 	// end. After < Until when both are set.
 	Until *time.Duration `yaml:"until" json:"until,omitempty"`
 	// Skip lets the first N matches pass. nil = none; positive when set.
-	Skip *int `yaml:"skip" json:"skip,omitempty" jsonschema:"minimum=1"`
+	Skip *int `yaml:"skip" json:"skip,omitempty" jsonschema:"minimum=1,maximum=1000000"`
 	// Every injects on every Nth match after the skipped ones. nil = every
 	// match; positive when set.
-	Every *int `yaml:"every" json:"every,omitempty" jsonschema:"minimum=1"`
+	Every *int `yaml:"every" json:"every,omitempty" jsonschema:"minimum=1,maximum=1000000"`
 	// Times injects at most N times. nil = unlimited; positive when set.
-	Times *int `yaml:"times" json:"times,omitempty" jsonschema:"minimum=1"`
+	Times *int `yaml:"times" json:"times,omitempty" jsonschema:"minimum=1,maximum=1000000"`
 	// Probability, in [0, 1], is drawn from the scenario's seeded RNG. nil
 	// = always (1).
 	Probability *float64 `yaml:"probability" json:"probability,omitempty" jsonschema:"minimum=0,maximum=1"`

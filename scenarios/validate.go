@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gameday/gameday/internal/boundedfile"
 	"github.com/gameday/gameday/internal/glob"
 	"github.com/gameday/gameday/internal/strictyaml"
 )
@@ -77,7 +79,24 @@ const (
 	MaxRuns = 1000
 	// MaxRestarts caps workload.restarts.
 	MaxRestarts = 1000
+	// MaxTimeout caps the scenario timeout and every duration of a fault
+	// or a stub route (delay, pause, restart_after, retry_after, after,
+	// until).
+	MaxTimeout = 7 * 24 * time.Hour
+	// MaxSchedule caps the logical time the scheduled runs span, (runs -
+	// 1) × every: 100 years (of 365 days), so GAMEDAY_SCHEDULED_AT stays
+	// a real RFC 3339 time.
+	MaxSchedule = 100 * 365 * 24 * time.Hour
+	// MaxCount caps a fault's skip, every and times.
+	MaxCount = 1_000_000
 )
+
+// atMost reports d on path when it exceeds limit.
+func (v *validator) atMost(path string, d *time.Duration, limit time.Duration) {
+	if d != nil && *d > limit {
+		v.errorf(path, "must be at most %s, got %s", limit, *d)
+	}
+}
 
 // actionKeys are the keys of an action mapping that each select an action.
 var actionKeys = []string{ActionStatus, ActionDelay, ActionReset, ActionHang, ActionTruncate, ActionThrottle, ActionCrash, ActionPause}
@@ -143,6 +162,9 @@ func (v *validator) scenario() {
 	} else if sc.Timeout <= 0 {
 		v.errorf("timeout", "must be positive, got %s", sc.Timeout)
 		sc.Timeout = DefaultTimeout
+	} else if sc.Timeout > MaxTimeout {
+		v.errorf("timeout", "must be at most %s, got %s", MaxTimeout, sc.Timeout)
+		sc.Timeout = MaxTimeout
 	}
 	if e := sc.EvidenceRuns; e != nil && (*e < 0 || *e > MaxEvidenceRuns) {
 		v.errorf("evidence_runs", "must be 0..%d, got %d", MaxEvidenceRuns, *e)
@@ -235,10 +257,7 @@ func (v *validator) minio(p string, t *Target) {
 			v.errorf(op+".size", "%s is larger than a seed object may be (at most %s)", *o.Size, MaxObjectSize)
 		}
 		if o.FromFile != "" {
-			o.FromFile = v.existingFile(op+".from_file", o.FromFile)
-			if fi, err := os.Stat(o.FromFile); err == nil && fi.Mode().IsRegular() && Size(fi.Size()) > MaxObjectSize {
-				v.errorf(op+".from_file", "%q is %d bytes, larger than a seed object may be (at most %s)", filepath.Base(o.FromFile), fi.Size(), MaxObjectSize)
-			}
+			o.FromFile = v.existingFile(op+".from_file", o.FromFile, int64(MaxObjectSize))
 		} else if v.doc.Has(op + ".from_file") {
 			v.errorf(op+".from_file", "must not be empty")
 		}
@@ -278,6 +297,7 @@ func (v *validator) routes(p string, routes []*Route) {
 		if r.Delay < 0 {
 			v.errorf(rp+".delay", "must not be negative, got %s", r.Delay)
 		}
+		v.atMost(rp+".delay", &r.Delay, MaxTimeout)
 	}
 }
 
@@ -294,19 +314,29 @@ func (v *validator) routePath(p, path string) {
 }
 
 // existingFile resolves a relative path against the scenario's folder and
-// checks that it is a regular file; it returns the absolute path.
-func (v *validator) existingFile(p, path string) string {
+// checks that it names a regular file (after following links) of at most
+// max bytes (max < 0: any size), without reading it; it returns the
+// absolute path.
+func (v *validator) existingFile(p, path string, max int64) string {
 	abs := path
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(v.dir, path)
 	}
 	abs = filepath.Clean(abs)
-	fi, err := os.Stat(abs)
+	err := boundedfile.Check(abs, max)
+	var be *boundedfile.Error
 	switch {
-	case err != nil:
+	case err == nil:
+	case errors.Is(err, boundedfile.ErrTooLarge):
+		size := int64(-1)
+		if fi, serr := os.Stat(abs); serr == nil {
+			size = fi.Size()
+		}
+		v.errorf(p, "%q is %d bytes, larger than a seed object may be (at most %s)", filepath.Base(abs), size, Size(max))
+	case errors.As(err, &be):
+		v.errorf(p, "%q: %s", path, be.Reason)
+	default:
 		v.errorf(p, "%q: %s", path, statMessage(err))
-	case fi.IsDir():
-		v.errorf(p, "%q is a directory, not a file", path)
 	}
 	return abs
 }
@@ -326,7 +356,8 @@ func (v *validator) workload() {
 		v.errorf(p+".exec", "needs a command, e.g. [python3, train.py]")
 	}
 	if w.Policy != "" {
-		w.Policy = v.existingFile(p+".policy", w.Policy)
+		// The policy's own size cap is checked when policies.Load reads it.
+		w.Policy = v.existingFile(p+".policy", w.Policy, -1)
 	} else if v.doc.Has(p + ".policy") {
 		v.errorf(p+".policy", "must not be empty")
 	}
@@ -359,6 +390,9 @@ func (v *validator) workload() {
 		v.errorf(p+".every", "must not be negative, got %s", w.Every)
 	} else if w.Every%time.Second != 0 {
 		v.errorf(p+".every", "%s is not a whole number of seconds: GAMEDAY_SCHEDULED_AT carries whole seconds (RFC 3339), so runs would not be spaced by it", w.Every)
+	} else if w.Every > 0 && w.Runs > 1 && w.Runs <= MaxRuns && int64(w.Runs-1) > int64(MaxSchedule/w.Every) {
+		// Divided, not multiplied: (runs - 1) × every may overflow.
+		v.errorf(p+".every", "%d runs %s apart span more than %s (100 years) of scheduled time", w.Runs, w.Every, MaxSchedule)
 	}
 	if v.doc.Has(p+".sla") && w.SLA <= 0 {
 		v.errorf(p+".sla", "must be positive, got %s", w.SLA)
@@ -506,6 +540,11 @@ func (v *validator) action(p string, f *Fault) {
 	if c := a.Crash; c != nil && c.RestartAfter != nil && *c.RestartAfter < 0 {
 		v.errorf(ap+".crash.restart_after", "must not be negative, got %s", *c.RestartAfter)
 	}
+	v.atMost(ap+".delay", a.Delay, MaxTimeout)
+	v.atMost(ap+".pause", a.Pause, MaxTimeout)
+	if c := a.Crash; c != nil {
+		v.atMost(ap+".crash.restart_after", c.RestartAfter, MaxTimeout)
+	}
 }
 
 func (v *validator) schedule(p string, f *Fault) {
@@ -544,12 +583,16 @@ func (v *validator) schedule(p string, f *Fault) {
 	if t := v.sc.Timeout; t > 0 && f.After != nil && *f.After >= t {
 		v.errorf(p+".after", "%s is not before the scenario timeout (%s); the fault could never fire", *f.After, t)
 	}
+	v.atMost(p+".after", f.After, MaxTimeout)
+	v.atMost(p+".until", f.Until, MaxTimeout)
 	for _, k := range []struct {
 		name string
 		n    *int
 	}{{"skip", f.Skip}, {"every", f.Every}, {"times", f.Times}} {
 		if k.n != nil && *k.n <= 0 {
 			v.errorf(p+"."+k.name, "must be positive, got %d", *k.n)
+		} else if k.n != nil && *k.n > MaxCount {
+			v.errorf(p+"."+k.name, "must be at most %d, got %d", MaxCount, *k.n)
 		}
 	}
 	if pr := f.Probability; pr != nil {

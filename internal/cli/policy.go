@@ -12,6 +12,13 @@ import (
 	"github.com/gameday/gameday/policies/jittersim"
 )
 
+// Limits of the policy commands' flags: far above any use, they keep a
+// typo from running for hours.
+const (
+	maxClientRetries = 1000
+	maxTrials        = 100_000
+)
+
 func newPolicyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
@@ -41,16 +48,16 @@ func newPolicyCheckCmd() *cobra.Command {
 			if sla < 0 {
 				return badInput(fmt.Errorf("policy check: --sla must not be negative"))
 			}
-			if clientRetries < 0 {
-				return badInput(fmt.Errorf("policy check: --client-retries must not be negative"))
+			if clientRetries < 0 || clientRetries > maxClientRetries {
+				return badInput(fmt.Errorf("policy check: --client-retries %d: want 0 to %d", clientRetries, maxClientRetries))
 			}
-			raw, err := os.ReadFile(args[0])
+			raw, err := policies.ReadFile(args[0])
 			if err != nil {
-				return badInput(fmt.Errorf("policy check: %w", err))
+				return fileErrors(cmd.ErrOrStderr(), err)
 			}
 			p, err := policies.Parse(args[0], raw, os.Getenv)
 			if err != nil {
-				return badInput(fmt.Errorf("policy check: %w", err))
+				return fileErrors(cmd.ErrOrStderr(), err)
 			}
 			rep := check.Run(p, check.Options{SLA: sla, ClientRetries: clientRetries, Explicit: check.ExplicitKeys(raw)})
 			if err := rep.Write(cmd.OutOrStdout()); err != nil {
@@ -81,8 +88,8 @@ func newPolicySimulateCmd() *cobra.Command {
 			"jitter, equal, full and decorrelated jitter. The same --seed prints the same table.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if trials < 1 {
-				return badInput(fmt.Errorf("policy simulate: --trials must be at least 1"))
+			if trials < 1 || trials > maxTrials {
+				return badInput(fmt.Errorf("policy simulate: --trials %d: want 1 to %d", trials, maxTrials))
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "seed %d, %d trials per cell, base 5ms, cap 2s\n", seed, trials)

@@ -61,3 +61,19 @@ func TestPolicySimulateIsDeterministic(t *testing.T) {
 		t.Errorf("exit %d; outputs differ or lack the table:\n%s\n%s", code, a, b)
 	}
 }
+
+func TestPolicyFlagsAreBounded(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"policy", "check", "../../policies/ci.yaml", "--client-retries", "9223372036854775807"}, "gameday: policy check: --client-retries 9223372036854775807: want 0 to 1000\n"},
+		{[]string{"policy", "check", "../../policies/ci.yaml", "--client-retries", "-1"}, "gameday: policy check: --client-retries -1: want 0 to 1000\n"},
+		{[]string{"policy", "simulate", "--trials", "100000000"}, "gameday: policy simulate: --trials 100000000: want 1 to 100000\n"},
+	} {
+		code, _, errOut := runCLI(t, tc.args...)
+		if code != cli.ExitBadInput || errOut != tc.want {
+			t.Errorf("%v: exit %d, stderr %q; want 2, %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gameday/gameday/internal/boundedfile"
 	"github.com/gameday/gameday/reports"
 )
 
@@ -36,9 +39,9 @@ func newReportCmd() *cobra.Command {
 			}
 			res, err := reports.ReadFile(args[0])
 			if err != nil {
-				var pe *os.PathError
-				if errors.As(err, &pe) {
-					return badInput(fmt.Errorf("report: read %s: %w", args[0], pe.Err))
+				var be *boundedfile.Error
+				if errors.As(err, &be) {
+					return badInput(fmt.Errorf("report: read %s: %s", be.Path, be.Reason))
 				}
 				return badInput(fmt.Errorf("report: %w", err))
 			}
@@ -48,7 +51,9 @@ func newReportCmd() *cobra.Command {
 				return infra(fmt.Errorf("report: %w", err))
 			}
 			if out == "" {
-				if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
+				// A report.json is data from elsewhere: its messages must not
+				// drive the terminal (escape sequences, carriage returns).
+				if _, err := io.WriteString(cmd.OutOrStdout(), withoutControls(buf.String())); err != nil {
 					return infra(fmt.Errorf("report: write stdout: %w", err))
 				}
 				return nil
@@ -62,4 +67,16 @@ func newReportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "md", "output format: md, junit, json or text")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to FILE instead of stdout")
 	return cmd
+}
+
+// withoutControls returns s without control characters (C0, DEL and C1)
+// other than newline and tab, so that text from a report cannot move the
+// cursor, clear the screen or set the terminal's title.
+func withoutControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, s)
 }

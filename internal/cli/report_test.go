@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gameday/gameday/internal/cli"
@@ -119,5 +120,52 @@ func TestReportBadInputIsExit2NamingTheFile(t *testing.T) {
 				t.Errorf("stderr %q, want %q", errOut, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestReportStripsControlCharacters: a report.json is data from elsewhere;
+// what report prints to stdout must not drive the terminal.
+func TestReportStripsControlCharacters(t *testing.T) {
+	data, err := os.ReadFile(fixtureReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := strings.Replace(string(data), `"message": "`, `"message": "\u001b[2J\u001b]0;pwned\u0007\r\u009b31m`, 1)
+	if hostile == string(data) {
+		t.Fatal("the fixture has no message to poison")
+	}
+	p := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(p, []byte(hostile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "md", "junit", "json"} {
+		code, out, errOut := runCLI(t, "report", p, "--format", format)
+		if code != cli.ExitOK {
+			t.Fatalf("--format %s: exit %d, stderr %q", format, code, errOut)
+		}
+		if i := strings.IndexFunc(out, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r >= 0x7f && r <= 0x9f }); i >= 0 {
+			t.Errorf("--format %s printed control character %q at %d", format, out[i], i)
+		}
+		if format != "json" && !strings.Contains(out, "[2J") {
+			t.Errorf("--format %s dropped the printable rest of the message", format)
+		}
+	}
+}
+
+func TestReportRefusesSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		fifo:        "gameday: report: read " + fifo + ": is a FIFO, not a regular file\n",
+		"/dev/zero": "gameday: report: read /dev/zero: is a character device, not a regular file\n",
+		dir:         "gameday: report: read " + dir + ": is a directory, not a regular file\n",
+	} {
+		code, _, errOut := runCLI(t, "report", path)
+		if code != cli.ExitBadInput || errOut != want {
+			t.Errorf("%s: exit %d, stderr %q; want 2, %q", path, code, errOut, want)
+		}
 	}
 }

@@ -32,10 +32,13 @@
 //     booleans (quote them).
 //
 // Decode never panics; anchors and aliases are resolved, with a budget that
-// stops alias bombs.
+// stops alias bombs. A leading UTF-8 byte order mark is ignored. A document
+// nested more than MaxNesting levels deep is refused before the parser
+// runs (the parser's cost grows faster than the depth).
 package strictyaml
 
 import (
+	"bytes"
 	"encoding"
 	"fmt"
 	"math"
@@ -47,6 +50,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -316,17 +320,35 @@ func Node(file string, data []byte) (ast.Node, Errors) {
 	return parse(file, data)
 }
 
+// bom is the UTF-8 byte order mark, which some editors write at the start
+// of a file; it is not part of the document.
+var bom = []byte("\xef\xbb\xbf")
+
 func parse(file string, data []byte) (body ast.Node, errs Errors) {
+	data = bytes.TrimPrefix(data, bom)
+	// The parser's cost grows faster than the nesting depth: bound the
+	// depth before it runs.
+	if e := scanNesting(file, data); e != nil {
+		return nil, Errors{e}
+	}
 	var f *ast.File
 	var err error
+	var deep *Error
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
 				err = fmt.Errorf("yaml parser failed: %v", r)
 			}
 		}()
-		f, err = parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+		tokens := lexer.Tokenize(string(data))
+		if deep = tokenNesting(file, tokens); deep != nil {
+			return
+		}
+		f, err = parser.Parse(tokens, 0, parser.AllowDuplicateMapKey())
 	}()
+	if deep != nil {
+		return nil, Errors{deep}
+	}
 	if err != nil {
 		if tabs := tabErrors(file, data); len(tabs) > 0 {
 			return nil, tabs

@@ -17,13 +17,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/goccy/go-yaml"
-
+	"github.com/gameday/gameday/internal/strictyaml"
 	"github.com/gameday/gameday/policies"
 	"github.com/gameday/gameday/policies/alerting/condition"
 	"github.com/gameday/gameday/policies/classify"
@@ -47,7 +47,9 @@ type Options struct {
 // bytes. A file that does not parse counts as having no keys.
 func ExplicitKeys(raw []byte) func(string) bool {
 	var doc map[string]any
-	_ = yaml.Unmarshal(raw, &doc)
+	if _, errs := strictyaml.Decode("policy", raw, &doc); len(errs) > 0 {
+		doc = nil
+	}
 	return func(key string) bool {
 		var cur any = doc
 		for _, part := range strings.Split(key, ".") {
@@ -92,6 +94,10 @@ type Rule struct {
 	// SingleFailure holds the first enumerated input of one failed, not
 	// late run that makes it fire ("" = none).
 	SingleFailure string
+	// Error is the first error the rule's condition gave when evaluated
+	// (one line; "" = none), and ErrorAt the input that gave it. Such a
+	// rule compiles but does not fire for that input at run time.
+	Error, ErrorAt string
 }
 
 // Finding is one check's verdict.
@@ -128,35 +134,73 @@ func (r Report) Violations() []Finding {
 // wellKnownPermanent are errors no retry can fix, whatever a policy says.
 var wellKnownPermanent = policies.DefaultClassify().Permanent
 
-// maxSleeps returns the longest sleep before each of the retries.
-func maxSleeps(r policies.Retry, retries int, throttled bool) []time.Duration {
+// exactSleeps bounds the sleeps sleepSum works out one by one. A loaded
+// policy has at most policies.MaxAttempts attempts; a policy built in Go
+// may have any number, and past this many each further sleep counts at its
+// upper bound.
+const exactSleeps = 10_000
+
+// sleepSum returns the sum of the longest sleeps before each of the
+// retries, saturating at the largest Duration. It allocates nothing and
+// runs in time bounded by exactSleeps, whatever the policy says.
+func sleepSum(r policies.Retry, retries int, throttled bool) time.Duration {
 	b := r.Backoff
-	out := make([]time.Duration, retries)
-	var decor time.Duration = b.Initial
-	for n := 0; n < retries; n++ {
+	var floor time.Duration
+	if r.RetryAfter.Honor && throttled {
+		floor = r.RetryAfter.Cap
+	}
+	var sum time.Duration
+	decor := b.Initial
+	v := float64(b.Initial) // initial × multiplier^n until it reaches max
+	n := 0
+	for ; n < retries && n < exactSleeps; n++ {
 		var d time.Duration
 		switch b.Jitter {
 		case policies.JitterDecorrelated:
 			// uniform(base, prev × 3) capped: the bound triples each time.
-			decor = min(b.Max, decor*3)
+			decor = min(b.Max, satMul(decor, 3))
 			d = decor
 		default: // full and equal jitter never exceed the exponential value
-			d = expo(b, n)
+			if v >= float64(b.Max) {
+				d = b.Max
+			} else {
+				d = time.Duration(v)
+				v *= b.Multiplier
+			}
 		}
-		if r.RetryAfter.Honor && throttled {
-			d = max(d, r.RetryAfter.Cap)
-		}
-		out[n] = d
+		sum = satAdd(sum, max(d, floor))
 	}
-	return out
+	if n < retries {
+		sum = satAdd(sum, satMul(max(b.Max, floor), retries-n))
+	}
+	return sum
 }
 
-func expo(b policies.Backoff, n int) time.Duration {
-	v := float64(b.Initial)
-	for i := 0; i < n && v < float64(b.Max); i++ {
-		v *= b.Multiplier
+// satAdd returns a+b for non-negative durations, or the largest Duration
+// when that overflows.
+func satAdd(a, b time.Duration) time.Duration {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
 	}
-	return min(time.Duration(v), b.Max)
+	return a + b
+}
+
+// satMul returns d×n for non-negative d and n, or the largest Duration
+// when that overflows.
+func satMul(d time.Duration, n int) time.Duration {
+	if d > 0 && n > 0 && int64(n) > math.MaxInt64/int64(d) {
+		return math.MaxInt64
+	}
+	return d * time.Duration(n)
+}
+
+// satMulInt returns a×b for non-negative ints, or the largest int when
+// that overflows.
+func satMulInt(a, b int) int {
+	if a > 0 && b > 0 && a > math.MaxInt/b {
+		return math.MaxInt
+	}
+	return a * b
 }
 
 // classOf classifies an HTTP status or an S3 code under p.
@@ -197,11 +241,9 @@ func Run(p *policies.Policy, opts Options) Report {
 	// Worst cases per class.
 	for _, class := range []policies.Class{policies.ClassTransient, policies.ClassThrottled, policies.ClassUnknown, policies.ClassPermanent} {
 		ok, attempts := retried(p, class)
-		op := Operation{Class: class, Retried: ok, Attempts: attempts, WireAttempts: attempts * clientRetries}
-		for _, d := range maxSleeps(r, attempts-1, class == policies.ClassThrottled || class == policies.ClassTransient) {
-			op.Sleep += d
-		}
-		op.Wall = time.Duration(attempts)*r.AttemptTimeout + op.Sleep
+		op := Operation{Class: class, Retried: ok, Attempts: attempts, WireAttempts: satMulInt(attempts, clientRetries)}
+		op.Sleep = sleepSum(r, attempts-1, class == policies.ClassThrottled || class == policies.ClassTransient)
+		op.Wall = satAdd(satMul(r.AttemptTimeout, attempts), op.Sleep)
 		op.Bound = op.Wall
 		if r.OverallTimeout > 0 {
 			op.Bound = min(op.Wall, r.OverallTimeout)
@@ -240,7 +282,7 @@ func Run(p *policies.Policy, opts Options) Report {
 
 	// Nested retries.
 	if opts.ClientRetries > 1 {
-		add("nested_retries", false, "a client retrying %d times under a policy of %d attempts makes up to %d attempts per operation; build it with MaxRetries 1", opts.ClientRetries, r.MaxAttempts, r.MaxAttempts*opts.ClientRetries)
+		add("nested_retries", false, "a client retrying %d times under a policy of %d attempts makes up to %d attempts per operation; build it with MaxRetries 1", opts.ClientRetries, r.MaxAttempts, satMulInt(r.MaxAttempts, opts.ClientRetries))
 	}
 
 	// Permanent errors.
@@ -300,6 +342,15 @@ func Run(p *policies.Policy, opts Options) Report {
 	} else {
 		add("paging", true, "no rule pages on a single failure that is not late (%d rules evaluated)", len(p.Alerts.Rules))
 	}
+	problems = nil
+	for _, rule := range rep.Rules {
+		if rule.Error != "" {
+			problems = append(problems, fmt.Sprintf("rule %s fails to evaluate (%s): %s; at run time it does not fire there", rule.Name, rule.ErrorAt, rule.Error))
+		}
+	}
+	if len(problems) > 0 {
+		add("rule_errors", false, "%s", strings.Join(problems, "; "))
+	}
 	return rep
 }
 
@@ -324,6 +375,10 @@ func judgeRules(p *policies.Policy) ([]Rule, []string) {
 		}
 		fires := func(v condition.Vars) bool {
 			ok, err := cond.Eval(v)
+			if err != nil && rule.Error == "" {
+				rule.Error = firstLine(err.Error())
+				rule.ErrorAt = fmt.Sprintf("failure_count=%d, late=%s, error_class=%q, attempts=%d, step=%q", v.FailureCount, v.Late, v.ErrorClass, v.Attempts, v.Step)
+			}
 			return err == nil && ok
 		}
 		for n := 1; n <= 10 && rule.FiresAt == 0; n++ {
@@ -402,6 +457,9 @@ func (r Report) Write(w io.Writer) error {
 		fmt.Fprintln(tw, "RULE\tSEVERITY\tFIRES AFTER\tLATE\tONE FAILED RUN")
 		for _, rule := range r.Rules {
 			after, late, one := "never", "never", "quiet"
+			if rule.Error != "" {
+				after, late = "error", "error"
+			}
 			if rule.FiresAt > 0 {
 				after = fmt.Sprintf("%d failed run(s)", rule.FiresAt)
 			}
@@ -436,6 +494,13 @@ func (r Report) Write(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, "\nno violations")
 	return err
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[:i])
+	}
+	return s
 }
 
 // ErrViolations is returned (wrapped) by callers that turn a failed report

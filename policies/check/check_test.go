@@ -2,6 +2,8 @@ package check_test
 
 import (
 	"bytes"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -168,5 +170,56 @@ alerts:
 		Expect(rep.Rules[1].FiresAt).To(Equal(3))
 		Expect(rep.Rules[2].FiresAt).To(Equal(0))
 		Expect(rep.Rules[2].LateAt).To(Equal(time.Hour + time.Millisecond))
+	})
+})
+
+var _ = Describe("rules that fail to evaluate", func() {
+	It("reports them as errors, not as never firing", func() {
+		p, opts := parse(`
+retry: {max_attempts: 3, overall_timeout: 5m}
+alerts:
+  rules:
+    - {name: broken, when: "int(run_id) > 0", severity: page, notify: [x]}
+    - {name: fine, when: "failure_count >= 3", severity: page, notify: [x]}
+  receivers:
+    x: {alertmanager: {url: "http://127.0.0.1:1/"}}
+`)
+		rep := check.Run(p, opts)
+		Expect(violations(rep)).To(Equal([]string{"rule_errors"}))
+		Expect(rep.Rules[0].Error).To(Equal(`evaluate "int(run_id) > 0": invalid operation: int(check-1) (1:1)`))
+		Expect(rep.Rules[1].Error).To(BeEmpty())
+		var out bytes.Buffer
+		Expect(rep.Write(&out)).To(Succeed())
+		Expect(out.String()).To(MatchRegexp(`(?m)^broken\s+page\s+error\s+error\s+quiet$`))
+		Expect(out.String()).To(ContainSubstring(`FAIL    rule broken fails to evaluate (failure_count=1, late=0s, error_class="transient", attempts=1, step=""): evaluate "int(run_id) > 0": invalid operation: int(check-1) (1:1); at run time it does not fire there`))
+	})
+})
+
+var _ = Describe("numbers past the loader's limits", func() {
+	// check.Run takes policies built in Go too, which no loader bounded.
+	It("neither panics nor allocates nor loops by max_attempts", func() {
+		p, opts := parse("retry: {max_attempts: 3}\n")
+		p.Retry.MaxAttempts = math.MaxInt
+		p.Classify.Unknown.MaxAttempts = math.MaxInt
+		p.Retry.Backoff.Max = time.Duration(math.MaxInt64)
+		p.Retry.Backoff.Multiplier = 1
+		p.Retry.AttemptTimeout = time.Duration(math.MaxInt64)
+		opts.ClientRetries = math.MaxInt
+		done := make(chan check.Report, 1)
+		go func() { done <- check.Run(p, opts) }()
+		var rep check.Report
+		Eventually(done).WithTimeout(5 * time.Second).Should(Receive(&rep))
+		tr := rep.Operations[0]
+		Expect(tr.Attempts).To(Equal(math.MaxInt))
+		Expect(tr.WireAttempts).To(Equal(math.MaxInt))
+		Expect(tr.Sleep).To(Equal(time.Duration(math.MaxInt64)))
+		Expect(tr.Wall).To(Equal(time.Duration(math.MaxInt64)))
+		Expect(rep.Write(io.Discard)).To(Succeed())
+	})
+
+	It("sums the sleeps past exactSleeps at their upper bound", func() {
+		p, opts := parse("retry: {max_attempts: 3, backoff: {initial: 1ms, max: 2ms}, retry_after: {honor: false}}\n")
+		p.Retry.MaxAttempts = 20_001
+		Expect(check.Run(p, opts).Operations[0].Sleep).To(Equal(1*time.Millisecond + 19_999*2*time.Millisecond))
 	})
 })
