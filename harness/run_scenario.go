@@ -72,6 +72,9 @@ type scenarioRun struct {
 	evidence bool
 	// obs is what the run observed, once it has judged.
 	obs *observe.Observations
+	// timerLog is what the fault timers did, kept at disarm for the
+	// timeline.
+	timerLog []TimerEvent
 }
 
 func newScenarioRun(r *runner, sc *scenarios.Scenario, seed int64) *scenarioRun {
@@ -202,6 +205,7 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 			res.Passed = false
 		}
 	}
+	s.annotate(&res, obsIn, obs)
 	if s.r.opts.Keep != nil && !s.evidence && !res.Passed && booted && ctx.Err() == nil && s.r.claimKeep(sc.Name) {
 		k, kerr := s.keep(tctx)
 		if kerr == nil {
@@ -553,7 +557,8 @@ func (s *scenarioRun) disarm(context.Context) []observe.FaultEvent {
 	var events []observe.FaultEvent
 	if s.timers != nil {
 		s.timers.Stop()
-		for _, e := range s.timers.Events() {
+		s.timerLog = s.timers.Events()
+		for _, e := range s.timerLog {
 			if e.Err == nil && (e.Action == "crash" || e.Action == "pause") {
 				events = append(events, observe.FaultEvent{Name: e.Fault, Target: e.Target, At: e.At})
 			}
