@@ -33,9 +33,10 @@ func newRunCmd() *cobra.Command {
 		repeat   int
 		keep     bool
 		evidence int
+		verbose  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure]",
+		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure] [-v]",
 		Short: "Run scenarios end to end: boot targets, inject faults, run the workload, judge, report",
 		Long: `Run every scenario in PATH... (files, or folders whose *.yaml files are read):
 boot its targets, seed them, start a fault proxy in front of each and the alert
@@ -67,8 +68,20 @@ table it prints their endpoints and env file, as gameday up does, and waits
 for Ctrl-C, then tears them down.
 
 On a terminal the progress is live and coloured; when stdout is not a
-terminal, or CI is set (CI=true), it is plain lines without escape codes.
-Either way the output ends with the table of results.
+terminal, or CI is set (CI=true), it is plain lines without escape codes:
+one line per scenario with its verdict, preceded by its phases when it did
+not pass (-v prints every phase as it happens). Either way the output ends
+with the table of results: RECOVERY is the time from the first injected
+fault to the end of the first successful run after it, "gave up after D"
+when nothing recovered, and under --repeat the median and the worst with
+the worst run's seed.
+
+report.html (beside report.json) is one self-contained page to open from a
+CI artifact or paste to the team: per scenario the verdicts, a timeline
+(requests per target coloured by status, injected faults, fault windows,
+the workload's runs, crashes and restarts, alerts, artifact writes, the
+recovery span) and under --repeat the recovery distribution and per-seed
+rows. See docs/reports.md.
 
 Exit codes: 0 every expectation held; 1 an expectation failed; 2 bad input;
 3 infrastructure (a target could not start or died unasked, or the run was
@@ -118,7 +131,9 @@ Precedence 2, then 3, then 1.`,
 			}()
 			harness.SetTestcontainersEnv()
 			stdout := cmd.OutOrStdout()
-			console := reports.NewConsole(stdout, reports.DetectConsole(stdout, os.Getenv))
+			copts := reports.DetectConsole(stdout, os.Getenv)
+			copts.Verbose = verbose
+			console := reports.NewConsole(stdout, copts)
 			opts := harness.RunOptions{
 				Backend:    backend,
 				Seed:       seedp,
@@ -179,6 +194,7 @@ Precedence 2, then 3, then 1.`,
 	f.StringSliceVar(&filter, "filter", nil, "run only scenarios with this name or tag (repeatable; globs allowed)")
 	f.IntVar(&repeat, "repeat", 1, "run every scenario N times with seeds S, S+1, ... and report how often each expectation held")
 	f.IntVar(&evidence, "evidence-runs", scenarios.DefaultEvidenceRuns, "extra runs on fresh stacks that gather waits when a backoff verdict is inconclusive (overrides the files' evidence_runs; 0: none)")
+	f.BoolVarP(&verbose, "verbose", "v", false, "without a terminal, print every phase of every scenario (default: phases of failed scenarios only)")
 	f.BoolVar(&keep, "keep-on-failure", false, "keep a failed scenario's targets up, print their endpoints and env file, and wait for Ctrl-C")
 	return cmd
 }
