@@ -40,7 +40,7 @@ func Aggregate(runs []Scenario) (Scenario, error) {
 		}
 	}
 	rep := &Repeats{Runs: len(runs)}
-	out := Scenario{Name: first.Name, File: first.File, Passed: true, Repeats: rep}
+	out := Scenario{Name: first.Name, File: first.File, Passed: true, Repeats: rep, PolicySHA256: first.PolicySHA256}
 	out.Metrics.Alerts = map[string]int{}
 
 	// Expectation order: first appearance across runs.

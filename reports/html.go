@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gameday/gameday/internal/svgplot"
 )
 
 // HTMLFile is the self-contained HTML report WriteFiles writes.
@@ -24,7 +26,7 @@ var pageCSS string
 // trends.html), inlined into each.
 func PageCSS() template.CSS { return template.CSS(pageCSS) }
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"css": PageCSS}).Parse(htmlSource))
+var htmlTemplate = template.Must(template.Must(template.New("report").Funcs(template.FuncMap{"css": PageCSS}).Parse(htmlSource)).Parse(svgplot.DrawingTemplate))
 
 // WriteHTML writes report.html: one self-contained page (inline CSS and
 // SVG, no script, nothing fetched) with the table of scenarios, and per
@@ -68,7 +70,7 @@ type htmlScenario struct {
 	Expectations                    []htmlExpectation
 	Metrics                         []htmlMetric
 	Log                             *LogTail
-	Timeline                        *svgDrawing
+	Timeline                        *svgplot.Drawing
 	Repeat                          *htmlRepeat
 }
 
@@ -82,7 +84,7 @@ type htmlRepeat struct {
 	Runs, Passed int
 	Stats        string
 	Quantiles    []htmlMetric
-	Strip        *svgDrawing
+	Strip        *svgplot.Drawing
 	Header       []string
 	Seeds        []htmlSeed
 }
@@ -95,7 +97,7 @@ type htmlSeed struct {
 	Open                  bool
 	Error                 string
 	Failed                []htmlExpectation
-	Timeline              *svgDrawing
+	Timeline              *svgplot.Drawing
 	Log                   *LogTail
 	Replay                string
 }

@@ -9,52 +9,8 @@ import (
 	"github.com/gameday/gameday/internal/svgplot"
 )
 
-// svgEl is one element of an inline SVG drawing, with its geometry already
-// formatted. The template writes it as <rect>, <line>, <circle>, <path> or
-// <text>; every string goes through html/template's escaping.
-type svgEl struct {
-	Kind           string // rect, line, circle, path, text
-	X, Y, W, H     string // rect; text (X, Y)
-	X1, Y1, X2, Y2 string // line
-	CX, CY, R      string // circle
-	D              string // path
-	Text, Anchor   string // text
-	Class          string
-	Title          string // tooltip
-	// Data is a data-kind attribute, which the browser spec counts marks
-	// by (request, injected, run, crash, alert-page ...).
-	Data string
-}
-
-// svgDrawing is one inline SVG: a viewBox of W×H and its elements in
-// drawing order.
-type svgDrawing struct {
-	W, H  string
-	Label string // aria-label
-	Els   []svgEl
-}
-
+// n formats a coordinate.
 func n(v float64) string { return svgplot.Num(v) }
-
-func rect(x, y, w, h float64, class, title, data string) svgEl {
-	return svgEl{Kind: "rect", X: n(x), Y: n(y), W: n(max(w, 0)), H: n(max(h, 0)), Class: class, Title: title, Data: data}
-}
-
-func line(x1, y1, x2, y2 float64, class, title string) svgEl {
-	return svgEl{Kind: "line", X1: n(x1), Y1: n(y1), X2: n(x2), Y2: n(y2), Class: class, Title: title}
-}
-
-func text(x, y float64, s, anchor, class string) svgEl {
-	return svgEl{Kind: "text", X: n(x), Y: n(y), Text: s, Anchor: anchor, Class: class}
-}
-
-func circle(cx, cy, r float64, class, title, data string) svgEl {
-	return svgEl{Kind: "circle", CX: n(cx), CY: n(cy), R: n(r), Class: class, Title: title, Data: data}
-}
-
-func path(d, class, title, data string) svgEl {
-	return svgEl{Kind: "path", D: d, Class: class, Title: title, Data: data}
-}
 
 // Timeline geometry, in viewBox units.
 const (
@@ -75,12 +31,12 @@ const (
 //
 // The recovery span is labelled with m's recovery_time_ms or
 // gave_up_after_ms, so that it reads as the tables do.
-func timelineSVG(tl *Timeline, m Metrics) svgDrawing {
+func timelineSVG(tl *Timeline, m Metrics) svgplot.Drawing {
 	lo, hi := timelineDomain(tl)
 	x := svgplot.Linear(lo, hi, tlLeft, tlWidth-tlRight)
 	xs := func(ms int64) float64 { return x.Clamped(float64(ms)) }
 
-	var back, marks, front []svgEl
+	var back, marks, front []svgplot.El
 	y := tlAxisH
 	type lane struct{ y, h float64 }
 	lanes := map[string]lane{}
@@ -90,13 +46,13 @@ func timelineSVG(tl *Timeline, m Metrics) svgDrawing {
 		if idx%2 == 1 {
 			class = "lane alt"
 		}
-		back = append(back, rect(0, y, tlWidth, h, class, "", ""))
+		back = append(back, svgplot.Rect(0, y, tlWidth, h, class, "", ""))
 		ty := y + h/2 + 4
 		if sub != "" {
 			ty = y + h/2
-			back = append(back, text(8, ty+11, sub, "start", "lane-sub"))
+			back = append(back, svgplot.Text(8, ty+11, sub, "start", "lane-sub"))
 		}
-		back = append(back, text(8, ty, label, "start", "lane-label"))
+		back = append(back, svgplot.Text(8, ty, label, "start", "lane-label"))
 		lanes[key] = l
 		y += h
 		return l
@@ -136,10 +92,10 @@ func timelineSVG(tl *Timeline, m Metrics) svgDrawing {
 				class += " inj"
 				data = "injected"
 			}
-			marks = append(marks, rect(x0, ry, w, tlRowH-2, class, requestTitle(r), data))
+			marks = append(marks, svgplot.Rect(x0, ry, w, tlRowH-2, class, requestTitle(r), data))
 			if r.Fault != "" {
 				cx := x0 + w/2
-				front = append(front, path(fmt.Sprintf("M%s %sL%s %sL%s %sZ", n(cx-3.5), n(ry-6), n(cx+3.5), n(ry-6), n(cx), n(ry-1)),
+				front = append(front, svgplot.Path(fmt.Sprintf("M%s %sL%s %sL%s %sZ", n(cx-3.5), n(ry-6), n(cx+3.5), n(ry-6), n(cx), n(ry-1)),
 					"inj-mark", requestTitle(r), ""))
 			}
 		}
@@ -152,21 +108,21 @@ func timelineSVG(tl *Timeline, m Metrics) svgDrawing {
 		x0, x1 := xs(r.StartMS), xs(r.EndMS)
 		w := max(x1-x0, 2)
 		class := "run " + runClass(r)
-		marks = append(marks, rect(x0, wl.y+6, w, wl.h-12, class, runTitle(r), "run"))
+		marks = append(marks, svgplot.Rect(x0, wl.y+6, w, wl.h-12, class, runTitle(r), "run"))
 		label := fmt.Sprintf("run %d", r.Run)
 		if r.Attempt > 0 {
 			label += fmt.Sprintf(" r%d", r.Attempt)
 		}
 		if w >= 7*float64(len(label))+6 {
-			front = append(front, text(x0+4, wl.y+wl.h/2+4, label, "start", "run-label"))
+			front = append(front, svgplot.Text(x0+4, wl.y+wl.h/2+4, label, "start", "run-label"))
 		}
 		if r.Attempt > 0 { // a restart: a right-pointing triangle at its start
-			front = append(front, path(fmt.Sprintf("M%s %sL%s %sL%s %sZ", n(x0), n(wl.y+1), n(x0+7), n(wl.y+5), n(x0), n(wl.y+9)),
+			front = append(front, svgplot.Path(fmt.Sprintf("M%s %sL%s %sL%s %sZ", n(x0), n(wl.y+1), n(x0+7), n(wl.y+5), n(x0), n(wl.y+9)),
 				"restart-mark", fmt.Sprintf("restart %d of run %d", r.Attempt, r.Run), "restart"))
 		}
 		if r.Crashed {
 			cy := wl.y + wl.h/2
-			front = append(front, path(fmt.Sprintf("M%s %sL%s %sM%s %sL%s %s", n(x1-5), n(cy-5), n(x1+5), n(cy+5), n(x1-5), n(cy+5), n(x1+5), n(cy-5)),
+			front = append(front, svgplot.Path(fmt.Sprintf("M%s %sL%s %sM%s %sL%s %s", n(x1-5), n(cy-5), n(x1+5), n(cy+5), n(x1-5), n(cy+5), n(x1+5), n(cy-5)),
 				"crash-mark", fmt.Sprintf("run %d attempt %d crashed (%s)", r.Run, r.Attempt, orDash(r.Signal)), "crash"))
 		}
 	}
@@ -184,10 +140,10 @@ func timelineSVG(tl *Timeline, m Metrics) svgDrawing {
 			data = "alert-off"
 		}
 		cy := al.y + al.h/2 + float64(i%3-1)*3
-		marks = append(marks, circle(xs(a.AtMS), cy, r, class, alertTitle(a), data))
+		marks = append(marks, svgplot.Circle(xs(a.AtMS), cy, r, class, alertTitle(a), data))
 	}
 	if len(tl.Alerts) == 0 {
-		back = append(back, text(tlLeft+6, al.y+al.h/2+4, "no notifications", "start", "none"))
+		back = append(back, svgplot.Text(tlLeft+6, al.y+al.h/2+4, "no notifications", "start", "none"))
 	}
 
 	// Artifact writes.
@@ -198,10 +154,10 @@ func timelineSVG(tl *Timeline, m Metrics) svgDrawing {
 			class += " art-lost"
 		}
 		cx := xs(a.AtMS)
-		marks = append(marks, rect(cx-4, ar.y+ar.h/2-4, 8, 8, class, artifactTitle(a), "artifact"))
+		marks = append(marks, svgplot.Rect(cx-4, ar.y+ar.h/2-4, 8, 8, class, artifactTitle(a), "artifact"))
 	}
 	if len(tl.Artifacts) == 0 {
-		back = append(back, text(tlLeft+6, ar.y+ar.h/2+4, "none", "start", "none"))
+		back = append(back, svgplot.Text(tlLeft+6, ar.y+ar.h/2+4, "none", "start", "none"))
 	}
 	lanesEnd := y
 
@@ -212,7 +168,7 @@ func timelineSVG(tl *Timeline, m Metrics) svgDrawing {
 			continue
 		}
 		x0, x1 := xs(w.FromMS), xs(w.ToMS)
-		back = append(back, rect(x0, l.y+1, max(x1-x0, 2), l.h-2, "win win-"+w.Kind,
+		back = append(back, svgplot.Rect(x0, l.y+1, max(x1-x0, 2), l.h-2, "win win-"+w.Kind,
 			fmt.Sprintf("fault %s %s on %s from %s to %s", w.Fault, w.Kind, w.Target, svgplot.MS(float64(w.FromMS)), svgplot.MS(float64(w.ToMS))), "window"))
 	}
 	// Timer faults: a line through their lane.
@@ -226,20 +182,20 @@ func timelineSVG(tl *Timeline, m Metrics) svgDrawing {
 		}
 		fx := xs(f.AtMS)
 		title := fmt.Sprintf("timer fault %s: %s %s at %s", f.Name, f.Action, f.Target, svgplot.MS(float64(f.AtMS)))
-		front = append(front, line(fx, l.y+1, fx, l.y+l.h-1, "timer-fault", title),
-			path(fmt.Sprintf("M%s %sL%s %sL%s %sL%s %sZ", n(fx), n(l.y+1), n(fx+5), n(l.y+6), n(fx), n(l.y+11), n(fx-5), n(l.y+6)), "timer-mark", title, "timer-fault"))
+		front = append(front, svgplot.Line(fx, l.y+1, fx, l.y+l.h-1, "timer-fault", title),
+			svgplot.Path(fmt.Sprintf("M%s %sL%s %sL%s %sL%s %sZ", n(fx), n(l.y+1), n(fx+5), n(l.y+6), n(fx), n(l.y+11), n(fx-5), n(l.y+6)), "timer-mark", title, "timer-fault"))
 	}
 
 	// Recovery: from the first injected fault to the end of the run that
 	// recovered, or to when the workload gave up.
 	ry := y + 14
-	var rec []svgEl
+	var rec []svgplot.El
 	switch {
 	case tl.FirstFaultMS == nil:
-		rec = append(rec, text(tlLeft+6, ry+4, "no fault injected: nothing to recover from", "start", "none"))
+		rec = append(rec, svgplot.Text(tlLeft+6, ry+4, "no fault injected: nothing to recover from", "start", "none"))
 	default:
 		ff := xs(*tl.FirstFaultMS)
-		rec = append(rec, line(ff, tlAxisH, ff, lanesEnd, "first-fault", "first injected fault at "+svgplot.MS(float64(*tl.FirstFaultMS))))
+		rec = append(rec, svgplot.Line(ff, tlAxisH, ff, lanesEnd, "first-fault", "first injected fault at "+svgplot.MS(float64(*tl.FirstFaultMS))))
 		to, class, label, data := ff, "rec", "", "recovery"
 		switch {
 		case tl.RecoveredMS != nil:
@@ -261,30 +217,30 @@ func timelineSVG(tl *Timeline, m Metrics) svgDrawing {
 			class, data = "gaveup", "gave-up"
 		}
 		rec = append(rec,
-			line(ff, ry, to, ry, class+" span", label),
-			line(ff, ry-5, ff, ry+5, class, label),
-			line(to, ry-5, to, ry+5, class, label))
+			svgplot.Line(ff, ry, to, ry, class+" span", label),
+			svgplot.Line(ff, ry-5, ff, ry+5, class, label),
+			svgplot.Line(to, ry-5, to, ry+5, class, label))
 		rec[len(rec)-3].Data = data
 		if to > tlWidth-tlRight-7*float64(len(label)) {
-			rec = append(rec, text(ff-6, ry+4, label, "end", class+"-label"))
+			rec = append(rec, svgplot.Text(ff-6, ry+4, label, "end", class+"-label"))
 		} else {
-			rec = append(rec, text(to+6, ry+4, label, "start", class+"-label"))
+			rec = append(rec, svgplot.Text(to+6, ry+4, label, "start", class+"-label"))
 		}
 	}
-	back = append(back, text(8, ry+4, "recovery", "start", "lane-label"))
+	back = append(back, svgplot.Text(8, ry+4, "recovery", "start", "lane-label"))
 	y += tlRecH
 
 	// Axis on top, its grid through every lane.
-	var axis []svgEl
+	var axis []svgplot.El
 	step := svgplot.Step(lo, hi, 8)
 	for _, t := range svgplot.Ticks(lo, hi, 8) {
 		tx := x.At(t)
-		axis = append(axis, line(tx, tlAxisH-4, tx, lanesEnd, "grid", ""), text(tx, 14, svgplot.TickMS(t, step), "middle", "tick"))
+		axis = append(axis, svgplot.Line(tx, tlAxisH-4, tx, lanesEnd, "grid", ""), svgplot.Text(tx, 14, svgplot.TickMS(t, step), "middle", "tick"))
 	}
-	axis = append(axis, text(8, 14, "since start", "start", "tick"))
+	axis = append(axis, svgplot.Text(8, 14, "since start", "start", "tick"))
 
 	els := slices.Concat(back, axis, marks, front, rec)
-	return svgDrawing{W: n(tlWidth), H: n(y), Label: "timeline", Els: els}
+	return svgplot.Drawing{W: n(tlWidth), H: n(y), Label: "timeline", Els: els}
 }
 
 // timelineDomain returns the span a timeline draws: from just before its
@@ -470,7 +426,7 @@ func orDash(s string) string {
 // stripSVG draws the recovery time of every run of a repeated scenario as
 // a dot (a strip plot), with the min, median, p95 and max marked, and the
 // runs that gave up on a row of their own at the time they gave up.
-func stripSVG(runs []Scenario, st *RecoveryStats) svgDrawing {
+func stripSVG(runs []Scenario, st *RecoveryStats) svgplot.Drawing {
 	const w, left, right = 1000.0, tlLeft, 24.0
 	hi := 1.0
 	for _, r := range runs {
@@ -488,15 +444,15 @@ func stripSVG(runs []Scenario, st *RecoveryStats) svgDrawing {
 	if st.GaveUp > 0 {
 		h = 110
 	}
-	var els []svgEl
-	els = append(els, rect(0, 40, w, 44, "lane", "", ""), text(8, recY+4, "recovered", "start", "lane-label"))
+	var els []svgplot.El
+	els = append(els, svgplot.Rect(0, 40, w, 44, "lane", "", ""), svgplot.Text(8, recY+4, "recovered", "start", "lane-label"))
 	if st.GaveUp > 0 {
-		els = append(els, rect(0, 84, w, 26, "lane alt", "", ""), text(8, gaveY+4, "gave up", "start", "lane-label"))
+		els = append(els, svgplot.Rect(0, 84, w, 26, "lane alt", "", ""), svgplot.Text(8, gaveY+4, "gave up", "start", "lane-label"))
 	}
 	step := svgplot.Step(0, hi, 8)
 	for _, t := range svgplot.Ticks(0, hi, 8) {
 		tx := x.At(t)
-		els = append(els, line(tx, 36, tx, h, "grid", ""), text(tx, h+14, svgplot.TickMS(t, step), "middle", "tick"))
+		els = append(els, svgplot.Line(tx, 36, tx, h, "grid", ""), svgplot.Text(tx, h+14, svgplot.TickMS(t, step), "middle", "tick"))
 	}
 	if st.Recovered > 0 {
 		marks := []struct {
@@ -514,8 +470,8 @@ func stripSVG(runs []Scenario, st *RecoveryStats) svgDrawing {
 			}
 			lastX = mx
 			ly := 30 - float64(level%3)*10
-			els = append(els, line(mx, ly+3, mx, recY+14, "q-mark", m.label+" "+svgplot.MS(float64(m.v))),
-				text(mx, ly, m.label+" "+svgplot.MS(float64(m.v)), "middle", "q-label"))
+			els = append(els, svgplot.Line(mx, ly+3, mx, recY+14, "q-mark", m.label+" "+svgplot.MS(float64(m.v))),
+				svgplot.Text(mx, ly, m.label+" "+svgplot.MS(float64(m.v)), "middle", "q-label"))
 		}
 	}
 	for i, r := range runs {
@@ -524,11 +480,11 @@ func stripSVG(runs []Scenario, st *RecoveryStats) svgDrawing {
 		switch {
 		case r.Metrics.RecoveryTimeMS != nil:
 			v := float64(*r.Metrics.RecoveryTimeMS)
-			els = append(els, circle(x.At(v), recY+jitter, 5, "dot", title+", recovered after "+svgplot.MS(v), "seed-recovered"))
+			els = append(els, svgplot.Circle(x.At(v), recY+jitter, 5, "dot", title+", recovered after "+svgplot.MS(v), "seed-recovered"))
 		case r.Metrics.GaveUpAfterMS != nil:
 			v := float64(*r.Metrics.GaveUpAfterMS)
-			els = append(els, circle(x.At(v), gaveY+jitter/2, 5, "dot gaveup-dot", title+", gave up after "+svgplot.MS(v), "seed-gave-up"))
+			els = append(els, svgplot.Circle(x.At(v), gaveY+jitter/2, 5, "dot gaveup-dot", title+", gave up after "+svgplot.MS(v), "seed-gave-up"))
 		}
 	}
-	return svgDrawing{W: n(w), H: n(h + 22), Label: "recovery time per seed", Els: els}
+	return svgplot.Drawing{W: n(w), H: n(h + 22), Label: "recovery time per seed", Els: els}
 }
