@@ -122,6 +122,12 @@ func runLibrary(backend string) int {
 		Expect(filepath.Join(out, sc.Name, "workload-run1-attempt0.log")).To(BeAnExistingFile())
 	}
 	Expect(leftovers(mine)).To(BeEmpty())
+
+	// report.html in a real browser: the timeline of three-failures-page
+	// shows its 3 runs, the 15 injected 503s (5 attempts a run) and the page.
+	const tl = "#s-three-failures-page "
+	load := checkHTMLReport(out, "library-"+backend, tl+`[data-kind="run"]`, tl+`[data-kind="injected"]`, tl+`[data-kind="alert-page"]`)
+	Expect(load.Counts).To(Equal(map[string]int{tl + `[data-kind="run"]`: 3, tl + `[data-kind="injected"]`: 15, tl + `[data-kind="alert-page"]`: 1}))
 	return s.Command.Process.Pid
 }
 
@@ -172,6 +178,7 @@ var _ = Describe("gameday run", func() {
 			r = readReport(out)
 			Expect(r.Scenarios).To(HaveLen(10))
 			Expect(leftovers(mine)).To(BeEmpty())
+			checkHTMLReport(out, "negative")
 		})
 		DescribeTable("fails exactly the intended expectations and holds the others",
 			func(name string, failing ...string) {
