@@ -36,8 +36,14 @@ type junitSuite struct {
 	Time       string          `xml:"time,attr"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  string          `xml:"system-out"`
+	SystemOut  junitOutput     `xml:"system-out"`
 	SystemErr  string          `xml:"system-err"`
+}
+
+// junitOutput is a <system-out>: CDATA, so that a log's lines stay lines
+// in the raw file.
+type junitOutput struct {
+	Text string `xml:",cdata"`
 }
 
 type junitProperty struct {
@@ -119,7 +125,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			suite.Errors++
 		}
 		if !s.Passed || s.Error != "" {
-			suite.SystemOut = xmlSafe(logText(s))
+			suite.SystemOut.Text = xmlSafe(logText(s))
 		}
 		suite.Tests = len(suite.Cases)
 		doc.Tests += suite.Tests

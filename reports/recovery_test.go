@@ -113,7 +113,7 @@ var _ = Describe("junit system-out", func() {
 		r.Summarize()
 		var buf bytes.Buffer
 		Expect(reports.WriteJUnit(&buf, r)).To(Succeed())
-		Expect(buf.String()).To(ContainSubstring("<system-out>seed 2: workload log b.log:&#xA;boom&#xA;</system-out>"))
+		Expect(buf.String()).To(ContainSubstring("<system-out><![CDATA[seed 2: workload log b.log:\nboom\n]]></system-out>"))
 		Expect(strings.Count(buf.String(), "fine")).To(BeZero())
 	})
 })
