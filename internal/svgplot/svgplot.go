@@ -71,7 +71,8 @@ func Num(v float64) string {
 	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
 }
 
-// MS formats milliseconds for an axis or a label: 0, 850ms, 1.5s, 2m5s.
+// MS formats milliseconds for a label as the reports' tables do: 0,
+// 850ms, 1.0s, 1.5s, 2m5s.
 func MS(ms float64) string {
 	d := time.Duration(ms * float64(time.Millisecond))
 	switch {
@@ -80,7 +81,7 @@ func MS(ms float64) string {
 	case math.Abs(ms) < 1000:
 		return strconv.FormatFloat(math.Round(ms*10)/10, 'f', -1, 64) + "ms"
 	case math.Abs(ms) < 60_000:
-		return strconv.FormatFloat(math.Round(ms/100)/10, 'f', -1, 64) + "s"
+		return strconv.FormatFloat(math.Round(ms/100)/10, 'f', 1, 64) + "s"
 	default:
 		return d.Round(time.Second).String()
 	}

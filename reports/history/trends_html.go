@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -52,12 +54,14 @@ const trendsSource = `<!DOCTYPE html>
 <h2>{{.Name}}</h2>
 <p class="meta">{{.Runs}} runs, {{.PassRate}} passed</p>
 <div class="timeline">{{template "svg" .Chart}}</div>
+<details class="seed"><summary>{{len .Rows}} periods</summary>
 <table class="seeds">
 <thead><tr><th>period</th><th>runs</th><th>pass rate</th><th>flaky expectations</th><th>recovery p50</th><th>recovery p95</th><th>gave up</th><th>retries/run</th><th>pages</th><th>policies</th><th>commits</th></tr></thead>
 <tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
+</details>
 </section>
 {{end}}
 <section class="legend-box"><div class="legend">
@@ -90,8 +94,13 @@ type trendsScenario struct {
 
 // WriteHTML writes trends.html: one self-contained page (inline CSS and
 // SVG, no script, nothing fetched) with, per scenario, a line chart of its
-// pass rate and recovery p50/p95 per period and the table of periods.
+// pass rate and recovery p50/p95 per period and the table of periods. The
+// scenarios come worst first: lowest pass rate, then by name.
 func WriteHTML(w io.Writer, trends []ScenarioTrends, info Info) error {
+	trends = slices.Clone(trends)
+	sort.SliceStable(trends, func(i, j int) bool {
+		return float64(trends[i].Passed)*float64(max(trends[j].Runs, 1)) < float64(trends[j].Passed)*float64(max(trends[i].Runs, 1))
+	})
 	runs, passed := 0, 0
 	for _, st := range trends {
 		runs += st.Runs
@@ -199,6 +208,17 @@ func trendChart(st ScenarioTrends) svgplot.Drawing {
 		passPts = append(passPts, point{x(i), pass.At(t.PassRate), fmt.Sprintf("%s: passed %s (%d of %d runs)", t.Label, svgplot.Percent(t.PassRate), t.Passed, t.Runs), true})
 		p50Pts = append(p50Pts, recPoint(x(i), rec, t.RecoveryP50MS, t.Label+": recovery p50 ", t))
 		p95Pts = append(p95Pts, recPoint(x(i), rec, t.RecoveryP95MS, t.Label+": recovery p95 ", t))
+	}
+	recovered, gaveUp := 0, 0
+	for _, t := range st.Periods {
+		recovered += t.Recovered
+		gaveUp += t.GaveUp
+	}
+	switch {
+	case recovered == 0 && gaveUp > 0:
+		els = append(els, svgplot.Text(left+12, recTop+recH/2, fmt.Sprintf("no run recovered: %d of %d gave up", gaveUp, st.Runs), "start", "none"))
+	case recovered == 0:
+		els = append(els, svgplot.Text(left+12, recTop+recH/2, "no fault injected: nothing to recover from", "start", "none"))
 	}
 	els = append(els, polyline(passPts, "line-pass", "pt-pass", "pass-rate")...)
 	els = append(els, polyline(p95Pts, "line-p95", "pt-p95", "recovery-p95")...)
