@@ -248,7 +248,9 @@ var _ = Describe("gameday run", func() {
 
 	It("tears everything down on Ctrl-C and writes a partial report", func() {
 		out := filepath.Join(GinkgoT().TempDir(), "out")
-		s, mine := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/ctrl-c.yaml")
+		// -v: without a terminal, phase lines are printed as they happen
+		// only with it.
+		s, mine := gameday(nil, "run", "--backend", "process", "-v", "--out", out, "harness/e2e/testdata/ctrl-c.yaml")
 		Eventually(s.Out, time.Minute).Should(gbytes.Say(`ctrl-c-probe: run 1/1`))
 		Eventually(func() []string { return leftovers(`sleep 37\.25`) }, 10*time.Second).ShouldNot(BeEmpty())
 		// The pattern the teardown check uses does see the live targets.
