@@ -180,13 +180,15 @@ var _ = Describe("WriteHTML", func() {
 	})
 
 	It("stays under 2 MB with a timeline of as many requests as a report keeps", func() {
-		tl := &reports.Timeline{Targets: []string{"storage"}, EndMS: 600_000}
+		tl := &reports.Timeline{Targets: []string{"storage"}, EndMS: 600_000, Omitted: 12}
 		for i := range reports.MaxTimelineRequests {
 			tl.Requests = append(tl.Requests, reports.TimelineRequest{Target: "storage", Method: "GET",
 				Path: fmt.Sprintf("/features/day/part-%d.bin", i), Status: 200, StartMS: int64(i * 200), EndMS: int64(i*200 + 20)})
 		}
 		r := &reports.Result{Scenarios: []reports.Scenario{{Name: "long", File: "long.yaml", Timeline: tl}}}
 		r.Summarize()
-		Expect(len(renderHTML(r))).To(BeNumerically("<", 2<<20))
+		doc := renderHTML(r)
+		Expect(len(doc)).To(BeNumerically("<", 2<<20))
+		Expect(doc).To(ContainSubstring("12 successful requests not drawn (the report keeps 3000)"))
 	})
 })

@@ -327,7 +327,7 @@ func (s Scenario) Fix() string {
 		}
 	}
 	if strings.Contains(s.Error, "interrupted") {
-		return "run it again: " + ReplayCommand(s.Seed, s.File)
+		return "run it again: " + s.ReplayCommand()
 	}
 	return "check the target logs in the run's output folder under " + s.Name + "/, fix the environment " +
 		"(`gameday clean` removes what killed runs left behind), then run the scenario again"

@@ -238,6 +238,10 @@ func timelineSVG(tl *Timeline, m Metrics) svgplot.Drawing {
 		axis = append(axis, svgplot.Line(tx, tlAxisH-4, tx, lanesEnd, "grid", ""), svgplot.Text(tx, 14, svgplot.TickMS(t, step), "middle", "tick"))
 	}
 	axis = append(axis, svgplot.Text(8, 14, "since start", "start", "tick"))
+	if tl.Omitted > 0 {
+		axis = append(axis, svgplot.Text(tlWidth-tlRight, y-6, fmt.Sprintf("%d successful %s not drawn (the report keeps %d)",
+			tl.Omitted, plural(tl.Omitted, "request"), MaxTimelineRequests), "end", "none"))
+	}
 
 	els := slices.Concat(back, axis, marks, front, rec)
 	return svgplot.Drawing{W: n(tlWidth), H: n(y), Label: "timeline", Els: els}
