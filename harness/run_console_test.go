@@ -73,7 +73,8 @@ faults:
 		res, err := harness.RunScenarios(ctx, []*scenarios.Scenario{sc}, harness.RunOptions{
 			Backend: harness.BackendProcess,
 			Out:     filepath.Join(dir, "out"),
-			Console: reports.NewConsole(&out, reports.ConsoleOptions{}),
+			Console: reports.NewConsole(&out, reports.ConsoleOptions{Verbose: true}), // every phase line
+
 		})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Scenarios).To(HaveLen(1))

@@ -176,6 +176,7 @@ func (s *scenarioRun) execute(ctx context.Context) reports.Scenario {
 			res.Passed = false
 		}
 	}
+	s.annotate(&res, obsIn, obs)
 	if s.r.opts.Keep != nil && !s.evidence && !res.Passed && booted && ctx.Err() == nil && s.r.claimKeep(sc.Name) {
 		k, kerr := s.keep(tctx)
 		if kerr == nil {

@@ -87,6 +87,9 @@ type Stack struct {
 	Order    []string
 	Redactor *redact.Redactor
 	Timers   *Timers
+	// TimerLog is what the fault timers did, kept at Disarm (for the
+	// timeline).
+	TimerLog []TimerEvent
 
 	opts     StackOptions
 	journals []*os.File
@@ -547,7 +550,8 @@ func (s *Stack) Disarm() []observe.FaultEvent {
 	var events []observe.FaultEvent
 	if s.Timers != nil {
 		s.Timers.Stop()
-		for _, e := range s.Timers.Events() {
+		s.TimerLog = s.Timers.Events()
+		for _, e := range s.TimerLog {
 			if e.Err == nil && (e.Action == "crash" || e.Action == "pause") {
 				events = append(events, observe.FaultEvent{Name: e.Fault, Target: e.Target, At: e.At})
 			}

@@ -139,7 +139,7 @@ var _ = Describe("secrets in outputs", func() {
 		}
 		files := secretsFiles(out)
 		Expect(files).To(ContainElements(
-			filepath.Join(out, "report.json"), filepath.Join(out, "junit.xml"), filepath.Join(out, "summary.md"),
+			filepath.Join(out, "report.json"), filepath.Join(out, "junit.xml"), filepath.Join(out, "summary.md"), filepath.Join(out, "report.html"),
 			filepath.Join(out, "secret-in-url", "journal.jsonl"),
 			filepath.Join(out, "secret-in-url", "workload-run1-attempt0.log")))
 		for _, f := range files {

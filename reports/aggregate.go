@@ -12,9 +12,11 @@ import (
 // Every number of the aggregate is per run, never a sum over the runs, so a
 // repeated scenario reads like a single run of it:
 //   - requests, faults_injected, attempts, retries, pages, alerts (per
-//     severity), duplicate_artifacts, recovery_time_ms and duration_ms are the
-//     worst case: the largest value of any run (recovery_time_ms is null only
-//     when no run recovered);
+//     severity), duplicate_artifacts, recovery_time_ms, gave_up_after_ms and
+//     duration_ms are the worst case: the largest value of any run
+//     (recovery_time_ms is null only when no run recovered);
+//   - repeats.recovery is the distribution of recovery time over the runs
+//     (min, median, p95, max and the seed of the worst; see RecoveryStats);
 //   - success_rate is the mean of the runs' success rates;
 //   - seed (and replay) is the first failed seed, preferring a run that failed
 //     a judged expectation over one that hit an infrastructure error, so the
@@ -38,7 +40,7 @@ func Aggregate(runs []Scenario) (Scenario, error) {
 		}
 	}
 	rep := &Repeats{Runs: len(runs)}
-	out := Scenario{Name: first.Name, File: first.File, Passed: true, Repeats: rep}
+	out := Scenario{Name: first.Name, File: first.File, Passed: true, Repeats: rep, PolicySHA256: first.PolicySHA256}
 	out.Metrics.Alerts = map[string]int{}
 
 	// Expectation order: first appearance across runs.
@@ -111,6 +113,7 @@ func Aggregate(runs []Scenario) (Scenario, error) {
 	}
 	out.Seed, out.Replay = pick.Seed, pick.Replay
 	rep.Each = append([]Scenario(nil), runs...)
+	rep.Recovery = RecoveryOf(runs)
 	return out, nil
 }
 
@@ -136,7 +139,9 @@ func worstMetrics(w *Metrics, m Metrics) {
 	}
 	w.DuplicateArtifacts = max(w.DuplicateArtifacts, m.DuplicateArtifacts)
 	if m.RecoveryTimeMS != nil && (w.RecoveryTimeMS == nil || *m.RecoveryTimeMS > *w.RecoveryTimeMS) {
-		v := *m.RecoveryTimeMS
-		w.RecoveryTimeMS = &v
+		w.RecoveryTimeMS = ptr(*m.RecoveryTimeMS)
+	}
+	if m.GaveUpAfterMS != nil && (w.GaveUpAfterMS == nil || *m.GaveUpAfterMS > *w.GaveUpAfterMS) {
+		w.GaveUpAfterMS = ptr(*m.GaveUpAfterMS)
 	}
 }

@@ -20,8 +20,12 @@ import (
 // progress and colour for an interactive terminal.
 type ConsoleOptions struct {
 	// Live redraws one progress line per scenario in place (with escape
-	// codes). When false, every phase change and verdict is one plain line.
+	// codes). When false, each scenario gets one plain line with its
+	// verdict; its phase lines are printed too when it did not pass, or
+	// for every scenario with Verbose.
 	Live bool
+	// Verbose prints every phase change as it happens in plain mode.
+	Verbose bool
 	// Color colours phases and verdicts.
 	Color bool
 	// Now is the clock for elapsed times; nil means time.Now.
@@ -93,6 +97,9 @@ type scenarioLine struct {
 	done    bool
 	verdict string // PASS, FAIL or ERROR once done
 	bar     *mpb.Bar
+	// phases are the plain phase lines held back until the verdict shows
+	// whether they are wanted (plain mode without Verbose).
+	phases []string
 }
 
 // NewConsole returns a Console writing to w.
@@ -207,7 +214,9 @@ func formatElapsed(d time.Duration) string {
 }
 
 // Phase records that scenario entered phase (e.g. "boot", "run 1/3",
-// "observe"). The first call for a scenario starts its clock.
+// "observe"). The first call for a scenario starts its clock. In plain mode
+// the phase line is held back until the verdict, and printed before it only
+// when the scenario failed (or at once with Verbose).
 func (c *Console) Phase(scenario, phase string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -217,9 +226,17 @@ func (c *Console) Phase(scenario, phase string) {
 	faults, elapsed := st.faults, c.opts.Now().Sub(st.start)
 	live := st.bar != nil && !c.closed
 	st.mu.Unlock()
-	if !live {
-		c.plainf("%s: %s (faults %d, %s)\n", scenario, c.phase.Sprint(phase), faults, formatElapsed(elapsed))
+	if live {
+		return
 	}
+	line := fmt.Sprintf("%s: %s (faults %d, %s)\n", scenario, c.phase.Sprint(phase), faults, formatElapsed(elapsed))
+	if c.opts.Verbose || c.closed {
+		c.plainf("%s", line)
+		return
+	}
+	st.mu.Lock()
+	st.phases = append(st.phases, line)
+	st.mu.Unlock()
 }
 
 // Faults records that n faults have been injected into scenario so far (a
@@ -269,11 +286,17 @@ func (c *Console) done(scenario, verdict string) {
 		return
 	}
 	st.done, st.verdict, st.end = true, verdict, c.opts.Now()
-	faults, elapsed, bar := st.faults, st.end.Sub(st.start), st.bar
+	faults, elapsed, bar, phases := st.faults, st.end.Sub(st.start), st.bar, st.phases
+	st.phases = nil
 	st.mu.Unlock()
 	if bar != nil && !c.closed {
 		bar.SetTotal(-1, true)
 		return
+	}
+	if verdict == "FAIL" || verdict == "ERROR" {
+		for _, l := range phases {
+			c.plainf("%s", l)
+		}
 	}
 	c.plainf("%s: %s (faults %d, %s)\n", scenario, c.colorVerdict(verdict), faults, formatElapsed(elapsed))
 }

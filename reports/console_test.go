@@ -74,7 +74,7 @@ var _ = Describe("Console", func() {
 		Expect(out).NotTo(ContainSubstring("--seed"))
 	})
 
-	It("prints plain lines without escape codes when not live", func() {
+	It("prints one plain line per passing scenario, without escape codes, when not live", func() {
 		var buf bytes.Buffer
 		clock := &fakeClock{t: time.Unix(0, 0), step: 500 * time.Millisecond}
 		c := reports.NewConsole(&buf, reports.ConsoleOptions{Now: clock.Now})
@@ -89,12 +89,37 @@ var _ = Describe("Console", func() {
 		out := buf.String()
 		Expect(escape.MatchString(out)).To(BeFalse(), "escape codes in %q", out)
 		Expect(out).To(HavePrefix("seed 42\n" +
-			"storage-503: boot (faults 0, 500ms)\n" +
-			"storage-503: observe (faults 2, 1.0s)\n" +
-			"storage-503: PASS (faults 2, 1.5s)\n"))
+			"storage-503: PASS (faults 2, 1.5s)\n" +
+			"Failures:\n"))
 		table, err := os.ReadFile(filepath.Join("testdata", "table.golden.txt"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(out).To(HaveSuffix(string(table)))
+	})
+
+	It("prints the phases of a failed scenario before its verdict, and every phase as it happens with Verbose", func() {
+		var quiet, verbose bytes.Buffer
+		for _, c := range []*reports.Console{
+			reports.NewConsole(&quiet, reports.ConsoleOptions{Now: (&fakeClock{t: time.Unix(0, 0), step: 500 * time.Millisecond}).Now}),
+			reports.NewConsole(&verbose, reports.ConsoleOptions{Verbose: true, Now: (&fakeClock{t: time.Unix(0, 0), step: 500 * time.Millisecond}).Now}),
+		} {
+			c.Phase("ok", "boot")
+			c.Phase("broken", "boot")
+			c.Faults("broken", 3)
+			c.Phase("broken", "run 1/1")
+			c.Done("broken", false)
+			c.Done("ok", true)
+			c.Close()
+		}
+		noTimes := func(s string) string { return regexp.MustCompile(`, [0-9.]+m?s\)`).ReplaceAllString(s, ")") }
+		Expect(noTimes(quiet.String())).To(Equal("broken: boot (faults 0)\n" +
+			"broken: run 1/1 (faults 3)\n" +
+			"broken: FAIL (faults 3)\n" +
+			"ok: PASS (faults 0)\n"))
+		Expect(noTimes(verbose.String())).To(Equal("ok: boot (faults 0)\n" +
+			"broken: boot (faults 0)\n" +
+			"broken: run 1/1 (faults 3)\n" +
+			"broken: FAIL (faults 3)\n" +
+			"ok: PASS (faults 0)\n"))
 	})
 
 	It("keeps plain lines whole when scenarios report in parallel", func() {
@@ -115,9 +140,17 @@ var _ = Describe("Console", func() {
 		c.Close()
 		line := regexp.MustCompile(`^scenario-\d: (run \d/5|PASS|FAIL) \(faults \d, [0-9.]+m?s\)$`)
 		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-		Expect(lines).To(HaveLen(8 * 6))
-		for _, l := range lines {
+		Expect(lines).To(HaveLen(4*1+4*6), "a passing scenario gets its verdict line, a failing one its 5 phases too")
+		for i, l := range lines {
 			Expect(l).To(MatchRegexp(line.String()))
+			if strings.Contains(l, " run 1/5 ") {
+				// A failed scenario's phases come together, right before its verdict.
+				name := strings.SplitN(l, ":", 2)[0]
+				for k := 1; k <= 5; k++ {
+					Expect(lines[i+k]).To(HavePrefix(name + ": "))
+				}
+				Expect(lines[i+5]).To(ContainSubstring("FAIL"))
+			}
 		}
 	})
 

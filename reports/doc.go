@@ -1,7 +1,9 @@
 // Package reports holds the result model of a gameday run and its writers:
 // report.json (WriteJSON, ReadJSON), junit.xml (WriteJUnit), summary.md
-// (WriteMarkdown, AppendStepSummary) and the console output of `gameday run`
-// (Console).
+// (WriteMarkdown, AppendStepSummary), report.html (WriteHTML: a
+// self-contained page with a Timeline per run), the Prometheus text format
+// (WriteMetrics) and the console output of `gameday run` (Console). The
+// history database and its trends are in the sub-package history.
 //
 // The runner fills a Result and hands it to the writers; reports never reaches
 // back into the harness:
@@ -9,7 +11,7 @@
 //	res := &reports.Result{Backend: "process", StartedAt: start}
 //	res.Scenarios = append(res.Scenarios, sc) // one per scenario, or reports.Aggregate(runs) with --repeat
 //	res.Summarize()
-//	err := reports.WriteFiles(outDir, res) // report.json, junit.xml, summary.md
+//	err := reports.WriteFiles(outDir, res) // report.json, junit.xml, summary.md, report.html
 //
 // # Repeats
 //

@@ -14,8 +14,10 @@ const (
 	MarkdownFile = "summary.md"
 )
 
-// WriteFiles writes report.json, junit.xml and summary.md into dir, which
-// must exist. It calls r.Summarize first, so the runner need not.
+// WriteFiles writes report.json, junit.xml, summary.md and report.html
+// into dir, which must exist. It calls r.Summarize first, so the runner
+// need not. Every writer is a pure function of r: redact r before (the
+// runner does, with its one Redactor).
 func WriteFiles(dir string, r *Result) error {
 	r.Summarize()
 	for _, f := range []struct {
@@ -25,6 +27,7 @@ func WriteFiles(dir string, r *Result) error {
 		{JSONFile, WriteJSON},
 		{JUnitFile, WriteJUnit},
 		{MarkdownFile, WriteMarkdown},
+		{HTMLFile, WriteHTML},
 	} {
 		if err := writeFile(filepath.Join(dir, f.name), r, f.write); err != nil {
 			return err

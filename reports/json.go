@@ -84,6 +84,9 @@ func scenariosWithEmptyLists(in []Scenario) []Scenario {
 			s.Expectations = []Expectation{}
 		}
 		s.Metrics.Alerts = alertsBySeverity(s.Metrics.Alerts)
+		if s.Timeline != nil {
+			s.Timeline = timelineWithEmptyLists(*s.Timeline)
+		}
 		if s.Repeats != nil {
 			rep := *s.Repeats
 			if rep.Seeds == nil {
@@ -115,4 +118,23 @@ func alertsBySeverity(alerts map[string]int) map[string]int {
 		out[sev] = n
 	}
 	return out
+}
+
+// timelineWithEmptyLists returns a copy of t whose nil lists are empty.
+func timelineWithEmptyLists(t Timeline) *Timeline {
+	t.Targets = emptyIfNil(t.Targets)
+	t.Requests = emptyIfNil(t.Requests)
+	t.Runs = emptyIfNil(t.Runs)
+	t.Faults = emptyIfNil(t.Faults)
+	t.Windows = emptyIfNil(t.Windows)
+	t.Alerts = emptyIfNil(t.Alerts)
+	t.Artifacts = emptyIfNil(t.Artifacts)
+	return &t
+}
+
+func emptyIfNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -36,8 +36,14 @@ type junitSuite struct {
 	Time       string          `xml:"time,attr"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  string          `xml:"system-out"`
+	SystemOut  junitOutput     `xml:"system-out"`
 	SystemErr  string          `xml:"system-err"`
+}
+
+// junitOutput is a <system-out>: CDATA, so that a log's lines stay lines
+// in the raw file.
+type junitOutput struct {
+	Text string `xml:",cdata"`
 }
 
 type junitProperty struct {
@@ -69,7 +75,8 @@ const InfrastructureCase = "infrastructure"
 // text adds the explanation and the replay command. A scenario's
 // infrastructure error is an <error> in a testcase named "infrastructure",
 // whose text gives the fix; such a scenario's properties carry "fix" instead
-// of "replay".
+// of "replay". A scenario that did not pass carries the last lines of its
+// workload log in <system-out>.
 func WriteJUnit(w io.Writer, r *Result) error {
 	doc := junitSuites{Name: "gameday", Time: seconds(r.DurationMS)}
 	stamp := r.StartedAt.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05")
@@ -117,6 +124,9 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			})
 			suite.Errors++
 		}
+		if !s.Passed || s.Error != "" {
+			suite.SystemOut.Text = xmlSafe(logText(s))
+		}
 		suite.Tests = len(suite.Cases)
 		doc.Tests += suite.Tests
 		doc.Failures += suite.Failures
@@ -158,6 +168,35 @@ func junitText(s Scenario, e Expectation) string {
 	return strings.Join(lines, "\n")
 }
 
+// logText renders the end of a failed scenario's workload log for
+// <system-out>: under --repeat, of every run that did not pass.
+func logText(s Scenario) string {
+	var b strings.Builder
+	one := func(prefix string, t *LogTail) {
+		if t == nil {
+			return
+		}
+		if t.Truncated {
+			fmt.Fprintf(&b, "%sworkload log %s (last %d lines):\n", prefix, t.Path, len(t.Lines))
+		} else {
+			fmt.Fprintf(&b, "%sworkload log %s:\n", prefix, t.Path)
+		}
+		for _, l := range t.Lines {
+			b.WriteString(l + "\n")
+		}
+	}
+	if s.Repeats == nil {
+		one("", s.WorkloadLog)
+		return b.String()
+	}
+	for _, r := range s.Repeats.Each {
+		if !r.Passed || r.Error != "" {
+			one(fmt.Sprintf("seed %d: ", r.Seed), r.WorkloadLog)
+		}
+	}
+	return b.String()
+}
+
 func metricProperties(s Scenario) []junitProperty {
 	m := s.Metrics
 	props := []junitProperty{
@@ -180,6 +219,9 @@ func metricProperties(s Scenario) []junitProperty {
 	}
 	if m.RecoveryTimeMS != nil {
 		props = append(props, junitProperty{"recovery_time_ms", strconv.FormatInt(*m.RecoveryTimeMS, 10)})
+	}
+	if m.GaveUpAfterMS != nil {
+		props = append(props, junitProperty{"gave_up_after_ms", strconv.FormatInt(*m.GaveUpAfterMS, 10)})
 	}
 	if s.Repeats != nil {
 		props = append(props,

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
 // WriteMarkdown writes summary.md: a headline, a table of scenarios with
-// their verdicts and main metrics, each failed scenario's failed expectations
+// their verdicts and main metrics, for scenarios run under --repeat their
+// recovery distribution (min, median, p95, max) and one row per seed, each failed scenario's failed expectations
 // and replay command (an infrastructure error gets the error and its fix
 // instead), and it ends with the replay commands of all scenarios that failed
 // a judged expectation.
@@ -29,6 +31,7 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 		cells[1] = verdictIcon(s) + " " + cells[1]
 		ew.printf("| %s |\n", strings.Join(cells, " | "))
 	}
+	writeSeedRows(ew, r)
 
 	failed := r.Failed()
 	if len(failed) > 0 {
@@ -60,6 +63,54 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 		return fmt.Errorf("write summary markdown: %w", ew.err)
 	}
 	return nil
+}
+
+// seedHeader names the columns of the per-seed rows of a repeated scenario.
+var seedHeader = []string{"seed", "verdict", "recovery", "attempts", "retries", "pages", "duplicates", "duration"}
+
+// writeSeedRows writes, for every scenario that ran under --repeat, its
+// recovery distribution (min, median, p95, max) and one row per seed.
+func writeSeedRows(ew *errWriter, r *Result) {
+	first := true
+	for _, s := range r.Scenarios {
+		st := s.RecoveryStats()
+		if st == nil {
+			continue
+		}
+		if first {
+			ew.printf("\n### Recovery time across seeds\n")
+			first = false
+		}
+		ew.printf("\n#### %s: %d runs, %d passed\n\n", mdText(s.Name), s.Repeats.Runs, s.Repeats.Passed)
+		if st.Recovered > 0 {
+			ew.printf("Recovery time over the %d %s that recovered: **min %s · median %s · p95 %s · max %s** (seed %d).",
+				st.Recovered, plural(st.Recovered, "run"), formatMS(*st.MinMS), formatMS(*st.MedianMS),
+				formatMS(*st.P95MS), formatMS(*st.MaxMS), *st.WorstSeed)
+		} else {
+			ew.printf("No run recovered.")
+		}
+		if st.GaveUp > 0 {
+			ew.printf(" %d %s gave up, the longest after %s (seed %d).", st.GaveUp, plural(st.GaveUp, "run"),
+				formatMS(*st.GaveUpMaxMS), *st.GaveUpWorstSeed)
+		}
+		ew.printf("\n\n| %s |\n|%s\n", strings.Join(seedHeader, " | "), strings.Repeat(" --- |", len(seedHeader)))
+		for _, run := range s.Repeats.Each {
+			cells := []string{
+				strconv.FormatInt(run.Seed, 10),
+				verdictIcon(run) + " " + run.Verdict(),
+				run.Metrics.RecoveryText(),
+				strconv.Itoa(run.Metrics.Attempts),
+				strconv.Itoa(run.Metrics.Retries),
+				strconv.Itoa(run.Metrics.Pages),
+				strconv.Itoa(run.Metrics.DuplicateArtifacts),
+				formatMS(run.DurationMS),
+			}
+			for i := range cells {
+				cells[i] = mdCell(cells[i])
+			}
+			ew.printf("| %s |\n", strings.Join(cells, " | "))
+		}
+	}
 }
 
 func verdictIcon(s Scenario) string {

@@ -68,7 +68,31 @@ type Scenario struct {
 	Replay string `json:"replay,omitempty"`
 	// Repeats is set when the scenario ran more than once (--repeat N).
 	Repeats *Repeats `json:"repeats,omitempty"`
+	// PolicySHA256 is the SHA-256 (hex) of the workload's policy file, when
+	// it has one: history groups runs by it.
+	PolicySHA256 string `json:"policy_sha256,omitempty"`
+	// WorkloadLog is the end of the workload's log, for a scenario that
+	// did not pass (junit.xml's system-out carries it).
+	WorkloadLog *LogTail `json:"workload_log,omitempty"`
+	// Timeline is what happened when, for report.html; nil for an
+	// aggregate of repeats (each run has its own).
+	Timeline *Timeline `json:"timeline,omitempty"`
 }
+
+// LogTail is the end of a log file.
+type LogTail struct {
+	// Path is the log file as shown to the user (under --out).
+	Path string `json:"path"`
+	// Lines are its last lines (at most MaxLogTailLines), without their
+	// line ends.
+	Lines []string `json:"lines"`
+	// Truncated says that the file had more lines than Lines.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// MaxLogTailLines is how many of a workload log's last lines a LogTail
+// keeps.
+const MaxLogTailLines = 40
 
 // Repeats describes the runs behind an aggregated Scenario.
 type Repeats struct {
@@ -77,6 +101,8 @@ type Repeats struct {
 	Seeds       []int64    `json:"seeds"`
 	FailedSeeds []int64    `json:"failed_seeds,omitempty"`
 	Each        []Scenario `json:"each,omitempty"` // every single run, in seed order
+	// Recovery is the distribution of recovery time over the runs.
+	Recovery *RecoveryStats `json:"recovery,omitempty"`
 }
 
 // Expectation is the verdict on one key of a scenario's expect block.
@@ -135,6 +161,10 @@ type Metrics struct {
 	DuplicateArtifacts int            `json:"duplicate_artifacts"`
 	// RecoveryTimeMS is nil when nothing recovered (or nothing was injected).
 	RecoveryTimeMS *int64 `json:"recovery_time_ms"`
+	// GaveUpAfterMS is set when a fault was injected and nothing recovered:
+	// the time from the first injected fault to the end of the last run,
+	// when the workload gave up.
+	GaveUpAfterMS *int64 `json:"gave_up_after_ms,omitempty"`
 	// SuccessRate is successful runs / runs of the workload, 0..1.
 	SuccessRate float64 `json:"success_rate"`
 }
@@ -206,7 +236,18 @@ func (s Scenario) ReplayCommand() string {
 // ReplayCommand returns `gameday run --seed N FILE`, quoting FILE for a POSIX
 // shell when it needs it.
 func ReplayCommand(seed int64, file string) string {
-	return "gameday run --seed " + strconv.FormatInt(seed, 10) + " " + shellQuote(file)
+	return ReplayCommandFlags([]string{"--seed", strconv.FormatInt(seed, 10)}, file)
+}
+
+// ReplayCommandFlags returns `gameday run FLAGS... FILE`, quoting every
+// argument for a POSIX shell when it needs it. The runner passes every flag
+// that changes the outcome: --backend, --seed, --evidence-runs.
+func ReplayCommandFlags(flags []string, file string) string {
+	parts := []string{"gameday", "run"}
+	for _, f := range flags {
+		parts = append(parts, shellQuote(f))
+	}
+	return strings.Join(append(parts, shellQuote(file)), " ")
 }
 
 func shellQuote(s string) string {
@@ -286,7 +327,7 @@ func (s Scenario) Fix() string {
 		}
 	}
 	if strings.Contains(s.Error, "interrupted") {
-		return "run it again: " + ReplayCommand(s.Seed, s.File)
+		return "run it again: " + s.ReplayCommand()
 	}
 	return "check the target logs in the run's output folder under " + s.Name + "/, fix the environment " +
 		"(`gameday clean` removes what killed runs left behind), then run the scenario again"

@@ -26,8 +26,48 @@ func tableRow(s Scenario) []string {
 		strconv.Itoa(s.Metrics.Retries),
 		strconv.Itoa(s.Metrics.Pages),
 		strconv.Itoa(s.Metrics.DuplicateArtifacts),
-		s.Metrics.RecoveryText(),
+		s.RecoveryText(),
 		formatMS(s.DurationMS),
+	}
+}
+
+// RecoveryText renders the scenario's recovery time for tables: the time
+// ("1.2s"), "gave up after 3.4s" when a fault was injected and nothing
+// recovered, "-" when nothing was injected. With repeats it is the median
+// and the worst with the worst run's seed ("median 1.1s, worst 1.2s (seed
+// 44)"), and how many runs gave up.
+func (s Scenario) RecoveryText() string {
+	st := s.RecoveryStats()
+	if st == nil {
+		return s.Metrics.RecoveryText()
+	}
+	switch {
+	case st.Recovered > 0:
+		text := fmt.Sprintf("median %s, worst %s (seed %d)", formatMS(*st.MedianMS), formatMS(*st.MaxMS), *st.WorstSeed)
+		if st.GaveUp > 0 {
+			text += fmt.Sprintf(", %d gave up", st.GaveUp)
+		}
+		return text
+	case st.GaveUp > 0:
+		return fmt.Sprintf("gave up after %s (worst, seed %d)", formatMS(*st.GaveUpMaxMS), *st.GaveUpWorstSeed)
+	default:
+		return "-"
+	}
+}
+
+// RecoveryStats returns the distribution of recovery time over the runs of
+// a repeated scenario: repeats.recovery, or computed from repeats.each for
+// a report written before it existed; nil without repeats.
+func (s Scenario) RecoveryStats() *RecoveryStats {
+	switch {
+	case s.Repeats == nil:
+		return nil
+	case s.Repeats.Recovery != nil:
+		return s.Repeats.Recovery
+	case len(s.Repeats.Each) > 0:
+		return RecoveryOf(s.Repeats.Each)
+	default:
+		return nil
 	}
 }
 
@@ -44,12 +84,17 @@ func formatMS(ms int64) string {
 	}
 }
 
-// RecoveryText renders a recovery time for tables: "-" when absent.
+// RecoveryText renders a recovery time for tables: the time, "gave up after
+// D" when a fault was injected and nothing recovered, else "-".
 func (m Metrics) RecoveryText() string {
-	if m.RecoveryTimeMS == nil {
+	switch {
+	case m.RecoveryTimeMS != nil:
+		return formatMS(*m.RecoveryTimeMS)
+	case m.GaveUpAfterMS != nil:
+		return "gave up after " + formatMS(*m.GaveUpAfterMS)
+	default:
 		return "-"
 	}
-	return formatMS(*m.RecoveryTimeMS)
 }
 
 // headline says in one line how the run went.

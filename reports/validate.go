@@ -121,6 +121,9 @@ func validateMetrics(at string, m Metrics) error {
 	if m.RecoveryTimeMS != nil && *m.RecoveryTimeMS < 0 {
 		return fmt.Errorf("%s.recovery_time_ms: negative (%d)", at, *m.RecoveryTimeMS)
 	}
+	if m.GaveUpAfterMS != nil && *m.GaveUpAfterMS < 0 {
+		return fmt.Errorf("%s.gave_up_after_ms: negative (%d)", at, *m.GaveUpAfterMS)
+	}
 	if math.IsNaN(m.SuccessRate) || m.SuccessRate < 0 || m.SuccessRate > 1 {
 		return fmt.Errorf("%s.success_rate: %v, want 0..1", at, m.SuccessRate)
 	}

@@ -147,7 +147,7 @@ var _ = Describe("no docker daemon", Label("docker"), func() {
 			}
 			return err
 		})).To(Succeed())
-		Expect(files).To(ConsistOf(reports.JSONFile, "junit.xml", "summary.md", "auth-401-fail-fast/journal.jsonl"))
+		Expect(files).To(ConsistOf(reports.JSONFile, "junit.xml", "summary.md", reports.HTMLFile, "auth-401-fail-fast/journal.jsonl"))
 	})
 
 	It("up --backend docker exits 3 with one line naming the fix, and starts nothing", func() {

@@ -122,6 +122,12 @@ func runLibrary(backend string) int {
 		Expect(filepath.Join(out, sc.Name, "workload-run1-attempt0.log")).To(BeAnExistingFile())
 	}
 	Expect(leftovers(mine)).To(BeEmpty())
+
+	// report.html in a real browser: the timeline of three-failures-page
+	// shows its 3 runs, the 15 injected 503s (5 attempts a run) and the page.
+	const tl = "#s-three-failures-page "
+	load := checkHTMLReport(out, "library-"+backend, tl+`[data-kind="run"]`, tl+`[data-kind="injected"]`, tl+`[data-kind="alert-page"]`)
+	Expect(load.Counts).To(Equal(map[string]int{tl + `[data-kind="run"]`: 3, tl + `[data-kind="injected"]`: 15, tl + `[data-kind="alert-page"]`: 1}))
 	return s.Command.Process.Pid
 }
 
@@ -172,6 +178,7 @@ var _ = Describe("gameday run", func() {
 			r = readReport(out)
 			Expect(r.Scenarios).To(HaveLen(10))
 			Expect(leftovers(mine)).To(BeEmpty())
+			checkHTMLReport(out, "negative")
 		})
 		DescribeTable("fails exactly the intended expectations and holds the others",
 			func(name string, failing ...string) {
@@ -241,7 +248,9 @@ var _ = Describe("gameday run", func() {
 
 	It("tears everything down on Ctrl-C and writes a partial report", func() {
 		out := filepath.Join(GinkgoT().TempDir(), "out")
-		s, mine := gameday(nil, "run", "--backend", "process", "--out", out, "harness/e2e/testdata/ctrl-c.yaml")
+		// -v: without a terminal, phase lines are printed as they happen
+		// only with it.
+		s, mine := gameday(nil, "run", "--backend", "process", "-v", "--out", out, "harness/e2e/testdata/ctrl-c.yaml")
 		Eventually(s.Out, time.Minute).Should(gbytes.Say(`ctrl-c-probe: run 1/1`))
 		Eventually(func() []string { return leftovers(`sleep 37\.25`) }, 10*time.Second).ShouldNot(BeEmpty())
 		// The pattern the teardown check uses does see the live targets.

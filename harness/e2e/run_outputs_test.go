@@ -82,7 +82,7 @@ var _ = Describe("gameday run --repeat, outputs and step summary", Ordered, func
 	It("replays the failed seed, which fails alone as it did in the repeats", func() {
 		sc := scenario(r, "flaky-probe")
 		Expect(sc.Seed).To(Equal(int64(6)))
-		Expect(sc.ReplayCommand()).To(Equal("gameday run --seed 6 " + file))
+		Expect(sc.ReplayCommand()).To(Equal("gameday run --backend process --seed 6 " + file))
 		replay := func(seed string) int {
 			s, _ := gameday(nil, "run", "--backend", "process", "--seed", seed, "--out", filepath.Join(GinkgoT().TempDir(), "out"), file)
 			Eventually(s, time.Minute).Should(gexec.Exit())
@@ -104,7 +104,7 @@ var _ = Describe("gameday run --repeat, outputs and step summary", Ordered, func
 	It("ends summary.md with the replay commands and appends it to $GITHUB_STEP_SUMMARY", func() {
 		md, err := os.ReadFile(filepath.Join(out, reports.MarkdownFile))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(string(md)).To(HaveSuffix("```sh\ngameday run --seed 6 " + file + "\n```\n"))
+		Expect(string(md)).To(HaveSuffix("```sh\ngameday run --backend process --seed 6 " + file + "\n```\n"))
 		Expect(string(md)).To(ContainSubstring("held 2/3; failed seeds 6"))
 		step, err := os.ReadFile(stepSummary)
 		Expect(err).NotTo(HaveOccurred())

@@ -645,5 +645,9 @@ func Metrics(o *observe.Observations, a *observe.Artifacts) reports.Metrics {
 		r := o.Recovery.Milliseconds()
 		m.RecoveryTimeMS = &r
 	}
+	if d, ok := o.GaveUp(); ok {
+		g := d.Milliseconds()
+		m.GaveUpAfterMS = &g
+	}
 	return m
 }

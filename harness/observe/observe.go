@@ -290,3 +290,20 @@ func (o *Observations) WorkloadSpan() time.Duration {
 	}
 	return last.Sub(first)
 }
+
+// GaveUp returns, when a fault was injected and nothing recovered, the time
+// from the first injected fault to the end of the last run: how long the
+// workload tried before it gave up. ok is false when something recovered,
+// nothing was injected or nothing ran.
+func (o *Observations) GaveUp() (d time.Duration, ok bool) {
+	if o.Recovered || o.FirstFault.IsZero() || len(o.Runs) == 0 {
+		return 0, false
+	}
+	var last time.Time
+	for _, r := range o.Runs {
+		if r.End.After(last) {
+			last = r.End
+		}
+	}
+	return max(last.Sub(o.FirstFault), 0), true
+}

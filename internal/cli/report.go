@@ -21,21 +21,23 @@ var reportFormats = map[string]func(io.Writer, *reports.Result) error{
 	"junit": reports.WriteJUnit,
 	"json":  reports.WriteJSON,
 	"text":  reports.WriteText,
+	"html":  reports.WriteHTML,
 }
 
 func newReportCmd() *cobra.Command {
 	var format, out string
 	cmd := &cobra.Command{
 		Use:   "report REPORT.json",
-		Short: "Re-render a stored report.json as Markdown, JUnit XML, JSON or a text table",
+		Short: "Re-render a stored report.json as Markdown, JUnit XML, JSON, a text table or HTML",
 		Long: "report reads a report.json written by `gameday run` and renders it again:\n" +
-			"--format md (summary.md), junit (junit.xml), json, or text (the console table).\n" +
+			"--format md (summary.md), junit (junit.xml), json, text (the console table)\n" +
+			"or html (report.html, with the timelines the report carries).\n" +
 			"It writes to stdout, or to --out FILE. An unreadable or invalid report is exit 2.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			write, ok := reportFormats[format]
 			if !ok {
-				return badInput(fmt.Errorf("report: unknown --format %q (want md, junit, json or text)", format))
+				return badInput(fmt.Errorf("report: unknown --format %q (want md, junit, json, text or html)", format))
 			}
 			res, err := reports.ReadFile(args[0])
 			if err != nil {
@@ -64,7 +66,7 @@ func newReportCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "md", "output format: md, junit, json or text")
+	cmd.Flags().StringVar(&format, "format", "md", "output format: md, junit, json, text or html")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to FILE instead of stdout")
 	return cmd
 }

@@ -104,7 +104,7 @@ func TestReportBadInputIsExit2NamingTheFile(t *testing.T) {
 		{"broken json", []string{"report", broken}, "gameday: report: " + broken + ": read report json: unexpected EOF\n"},
 		{"null scenario", []string{"report", nullScenario, "--format", "text"}, "gameday: report: " + nullScenario + ": read report json: scenarios[0]: null\n"},
 		{"future version", []string{"report", future}, "gameday: report: " + future + ": read report json: format_version 9 not supported (want 1..1)\n"},
-		{"unknown format", []string{"report", fixtureReport, "--format", "html"}, "gameday: report: unknown --format \"html\" (want md, junit, json or text)\n"},
+		{"unknown format", []string{"report", fixtureReport, "--format", "pdf"}, "gameday: report: unknown --format \"pdf\" (want md, junit, json, text or html)\n"},
 		{"no argument", []string{"report"}, "gameday: accepts 1 arg(s), received 0\n"},
 		{"bad --out", []string{"report", fixtureReport, "--out", filepath.Join(dir, "no", "such", "x.md")}, "no such file or directory"},
 	} {
@@ -167,5 +167,16 @@ func TestReportRefusesSpecialFiles(t *testing.T) {
 		if code != cli.ExitBadInput || errOut != want {
 			t.Errorf("%s: exit %d, stderr %q; want 2, %q", path, code, errOut, want)
 		}
+	}
+}
+
+func TestReportRendersHTMLWithTimelines(t *testing.T) {
+	code, out, errOut := runCLI(t, "report", "../../reports/testdata/timeline-report.json", "--format", "html")
+	if code != cli.ExitOK || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if !strings.HasPrefix(out, "<!DOCTYPE html>") || !strings.Contains(out, `<section id="s-three-failures-page"`) ||
+		!strings.Contains(out, `aria-label="timeline"`) {
+		t.Errorf("not the HTML report with its timelines:\n%.400s", out)
 	}
 }

@@ -84,6 +84,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newPolicyCmd(),
 		newProxyCmd(),
 		newRunCmd(),
+		newTrendsCmd(),
 		newValidateCmd(),
 		newListCmd(),
 		newSchemaCmd(),

@@ -20,6 +20,7 @@ import (
 	"github.com/gameday/gameday/harness"
 	"github.com/gameday/gameday/internal/glob"
 	"github.com/gameday/gameday/reports"
+	"github.com/gameday/gameday/reports/history"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -33,9 +34,12 @@ func newRunCmd() *cobra.Command {
 		repeat   int
 		keep     bool
 		evidence int
+		verbose  bool
+		histFile string
+		metrics  string
 	)
 	cmd := &cobra.Command{
-		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure]",
+		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure] [--history FILE] [--metrics FILE] [-v]",
 		Short: "Run scenarios end to end: boot targets, inject faults, run the workload, judge, report",
 		Long: `Run every scenario in PATH... (files, or folders whose *.yaml files are read):
 boot its targets, seed them, start a fault proxy in front of each and the alert
@@ -67,8 +71,29 @@ table it prints their endpoints and env file, as gameday up does, and waits
 for Ctrl-C, then tears them down.
 
 On a terminal the progress is live and coloured; when stdout is not a
-terminal, or CI is set (CI=true), it is plain lines without escape codes.
-Either way the output ends with the table of results.
+terminal, or CI is set (CI=true), it is plain lines without escape codes:
+one line per scenario with its verdict, preceded by its phases when it did
+not pass (-v prints every phase as it happens). Either way the output ends
+with the table of results: RECOVERY is the time from the first injected
+fault to the end of the first successful run after it, "gave up after D"
+when nothing recovered, and under --repeat the median and the worst with
+the worst run's seed.
+
+report.html (beside report.json) is one self-contained page to open from a
+CI artifact or paste to the team: per scenario the verdicts, a timeline
+(requests per target coloured by status, injected faults, fault windows,
+the workload's runs, crashes and restarts, alerts, artifact writes, the
+recovery span) and under --repeat the recovery distribution and per-seed
+rows. See docs/reports.md.
+
+--history FILE appends every run (scenario, seed, verdicts, metrics,
+duration, policy file hash, git commit, time; one row per seed under
+--repeat) to a history database, an SQLite file created when missing;
+gameday trends FILE prints and draws the trends. Parallel jobs may append
+to the same file. --metrics FILE writes the run's numbers in the Prometheus
+text format (gameday_* metrics, units in the names), atomically, for
+node_exporter's textfile collector or a Pushgateway. A history file that is
+not one, or a metrics file in a missing folder, is bad input (exit 2).
 
 Exit codes: 0 every expectation held; 1 an expectation failed; 2 bad input;
 3 infrastructure (a target could not start or died unasked, or the run was
@@ -102,6 +127,9 @@ Precedence 2, then 3, then 1.`,
 			if err != nil {
 				return err
 			}
+			if err := checkOutputs(cmd.Context(), histFile, metrics); err != nil {
+				return err
+			}
 			var seedp *int64
 			if cmd.Flags().Changed("seed") {
 				seedp = &seed
@@ -123,7 +151,9 @@ Precedence 2, then 3, then 1.`,
 			}()
 			harness.SetTestcontainersEnv()
 			stdout := cmd.OutOrStdout()
-			console := reports.NewConsole(stdout, reports.DetectConsole(stdout, os.Getenv))
+			copts := reports.DetectConsole(stdout, os.Getenv)
+			copts.Verbose = verbose
+			console := reports.NewConsole(stdout, copts)
 			opts := harness.RunOptions{
 				Backend:    backend,
 				Seed:       seedp,
@@ -154,12 +184,21 @@ Precedence 2, then 3, then 1.`,
 				}
 			}
 			// The report's path first: the output ends with the table.
-			fmt.Fprintf(stdout, "report: %s\n\n", filepath.Join(out, reports.JSONFile))
+			fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, reports.JSONFile))
+			fmt.Fprintf(stdout, "html:   %s\n", filepath.Join(out, reports.HTMLFile))
+			var recordErr error
+			if res != nil && err == nil && ctx.Err() == nil {
+				recordErr = record(cmd.Context(), stdout, res, histFile, metrics, args)
+			}
+			fmt.Fprintln(stdout)
 			if res != nil {
 				_ = console.Table(res)
 			}
 			if err != nil {
 				return infra(err)
+			}
+			if recordErr != nil {
+				return infra(recordErr)
 			}
 			if ctx.Err() != nil {
 				return infra(errors.New("run interrupted; partial report written"))
@@ -184,8 +223,65 @@ Precedence 2, then 3, then 1.`,
 	f.StringSliceVar(&filter, "filter", nil, "run only scenarios with this name or tag (repeatable; globs allowed)")
 	f.IntVar(&repeat, "repeat", 1, "run every scenario N times with seeds S, S+1, ... and report how often each expectation held")
 	f.IntVar(&evidence, "evidence-runs", scenarios.DefaultEvidenceRuns, "extra runs on fresh stacks that gather waits when a backoff verdict is inconclusive (overrides the files' evidence_runs; 0: none)")
+	f.StringVar(&histFile, "history", "", "append the runs to this history file (SQLite; created when missing) for gameday trends")
+	f.StringVar(&metrics, "metrics", "", "write the run's numbers to this file in the Prometheus text format")
+	f.BoolVarP(&verbose, "verbose", "v", false, "without a terminal, print every phase of every scenario (default: phases of failed scenarios only)")
 	f.BoolVar(&keep, "keep-on-failure", false, "keep a failed scenario's targets up, print their endpoints and env file, and wait for Ctrl-C")
 	return cmd
+}
+
+// checkOutputs checks, before anything runs, that the history file is one
+// (or can be created) and that the metrics file's folder exists.
+func checkOutputs(ctx context.Context, histFile, metrics string) error {
+	if histFile != "" {
+		db, err := history.Open(ctx, histFile)
+		if err != nil {
+			return badInput(fmt.Errorf("run: --history: %w", err))
+		}
+		if err := db.Close(); err != nil {
+			return badInput(fmt.Errorf("run: --history: %w", err))
+		}
+	}
+	if metrics != "" {
+		if st, err := os.Stat(filepath.Dir(metrics)); err != nil || !st.IsDir() {
+			return badInput(fmt.Errorf("run: --metrics %s: folder %s does not exist", metrics, filepath.Dir(metrics)))
+		}
+	}
+	return nil
+}
+
+// record appends the run to the history file and writes the metrics file,
+// when asked for, and says so.
+func record(ctx context.Context, w io.Writer, res *reports.Result, histFile, metrics string, args []string) error {
+	if histFile != "" {
+		db, err := history.Open(ctx, histFile)
+		if err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		dir := "."
+		if len(args) > 0 {
+			dir = args[0]
+			if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+				dir = filepath.Dir(dir)
+			}
+		}
+		n, err := db.Append(ctx, res, history.Meta{GitCommit: history.GitCommit(dir, os.Getenv)})
+		cerr := db.Close()
+		if err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		if cerr != nil {
+			return fmt.Errorf("history: %w", cerr)
+		}
+		fmt.Fprintf(w, "history: %d %s appended to %s\n", n, plural(n, "run", "runs"), histFile)
+	}
+	if metrics != "" {
+		if err := reports.WriteMetricsFile(metrics, res); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "metrics: %s\n", metrics)
+	}
+	return nil
 }
 
 // keptRuns collects the runs --keep-on-failure kept up; scenarios add to it
