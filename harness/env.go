@@ -3,10 +3,13 @@ package harness
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gameday/gameday/scenarios"
 )
 
 // WorkloadEnv is what the harness tells a workload through its environment
@@ -39,30 +42,13 @@ type WorkloadEnv struct {
 	Extra map[string]string
 }
 
-// keptVars are the only parent variables a workload inherits.
-var keptVars = []string{"PATH", "HOME", "LANG", "TMPDIR"}
-
-// strippedVars never reach a workload, whatever their case and wherever they
-// come from (parent or workload.env).
-var strippedVars = []string{
-	"AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_SESSION_TOKEN",
-	"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-}
-
-func stripped(name string) bool {
-	for _, s := range strippedVars {
-		if strings.EqualFold(name, s) {
-			return true
-		}
-	}
-	return false
-}
+// stripped reports whether a variable never reaches a workload (the
+// contract is scenarios.WorkloadEnvironment).
+func stripped(name string) bool { return scenarios.RemovedFromWorkloads(name) }
 
 // TargetEnvName is the variable carrying a target's proxy URL:
 // GAMEDAY_<NAME>_URL, the name upper-cased with `-` turned into `_`.
-func TargetEnvName(target string) string {
-	return "GAMEDAY_" + strings.ToUpper(strings.ReplaceAll(target, "-", "_")) + "_URL"
-}
+func TargetEnvName(target string) string { return scenarios.EnvVarFor(target) }
 
 // Environ builds a workload's environment from the parent's (in os.Environ
 // form, usually os.Environ()) and w: PATH, HOME, LANG and TMPDIR of the
@@ -75,10 +61,8 @@ func Environ(parent []string, w WorkloadEnv) []string {
 		if !ok {
 			continue
 		}
-		for _, keep := range keptVars {
-			if k == keep {
-				env[k] = v
-			}
+		if slices.Contains(scenarios.EnvNames(scenarios.EnvKept), k) {
+			env[k] = v
 		}
 	}
 	for k, v := range w.Extra {

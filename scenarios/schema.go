@@ -47,7 +47,7 @@ func JSONSchema() ([]byte, error) {
 	}
 	s.ID = SchemaID
 	s.Title = "gameday scenario"
-	s.Description = "A gameday scenario file: targets, workload, faults and expectations (DESIGN.md, \"The scenario file\")."
+	s.Description = "A gameday scenario file: targets, workload, faults and expectations (docs/scenarios.md)."
 	out, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("marshal scenario schema: %w", err)

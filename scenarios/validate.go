@@ -23,50 +23,17 @@ var (
 	s3CodeRE = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 )
 
-// harnessVars are the GAMEDAY_* variables the harness sets (DESIGN,
-// "Environment of a workload"). A target whose GAMEDAY_<NAME>_URL, or whose
+// harnessVars are the GAMEDAY_* variables the harness sets (the contract
+// is WorkloadEnvironment). A target whose GAMEDAY_<NAME>_URL, or whose
 // GAMEDAY_<NAME>, equals one of them is rejected.
-var harnessVars = []string{
-	"GAMEDAY_SCENARIO", "GAMEDAY_SEED", "GAMEDAY_RUN_ID", "GAMEDAY_ATTEMPT",
-	"GAMEDAY_SCHEDULED_AT", "GAMEDAY_RUN_STARTED_AT", "GAMEDAY_SLA",
-	"GAMEDAY_STATE_DIR", "GAMEDAY_POLICY", "GAMEDAY_S3_ENDPOINT",
-	"GAMEDAY_ALERT_URL", "GAMEDAY_PAGERDUTY_URL",
-}
-
-// awsVars are the non-GAMEDAY variables the harness sets in every
-// workload's environment.
-var awsVars = []string{
-	"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-	"AWS_REGION", "AWS_EC2_METADATA_DISABLED", "NO_PROXY",
-}
-
-// removedVars never reach a workload, in any case.
-var removedVars = []string{
-	"AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_SESSION_TOKEN",
-	"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-}
-
-// setByHarness reports whether the harness sets name for every run: one of
-// its GAMEDAY_* or AWS_* variables, or a target's GAMEDAY_<NAME>_URL.
-func (v *validator) setByHarness(name string) bool {
-	if slices.Contains(harnessVars, name) || slices.Contains(awsVars, name) {
-		return true
-	}
-	for _, t := range v.sc.Targets {
-		if t != nil && t.EnvVar() == name {
-			return true
+func harnessVars() []string {
+	var out []string
+	for _, n := range EnvNames(EnvSet) {
+		if strings.HasPrefix(n, "GAMEDAY_") {
+			out = append(out, n)
 		}
 	}
-	return false
-}
-
-func removedFromWorkloads(name string) bool {
-	for _, r := range removedVars {
-		if strings.EqualFold(name, r) {
-			return true
-		}
-	}
-	return false
+	return out
 }
 
 // Limits on what a scenario may ask for. They are not physical limits but
@@ -189,7 +156,7 @@ func (v *validator) targets() {
 			v.errorf(p, "target name %q must use only a-z, 0-9 and -", t.Name)
 		default:
 			env := t.EnvVar()
-			for _, h := range harnessVars {
+			for _, h := range harnessVars() {
 				if env == h || "GAMEDAY_"+strings.TrimSuffix(strings.TrimPrefix(env, "GAMEDAY_"), "_URL") == h {
 					v.errorf(p, "target name %q clashes with the harness variable %s; choose another name", t.Name, h)
 				}
@@ -365,10 +332,10 @@ func (v *validator) workload() {
 		switch {
 		case !envRE.MatchString(k):
 			v.errorf(p+".env."+k, "invalid environment variable name %q", k)
-		case v.setByHarness(k):
+		case v.sc.SetByHarness(k):
 			v.errorf(p+".env."+k, "%s is set by the harness for every run and cannot be overridden", k)
-		case removedFromWorkloads(k):
-			v.errorf(p+".env."+k, "%s is removed from every workload's environment (DESIGN, \"Environment of a workload\")", k)
+		case RemovedFromWorkloads(k):
+			v.errorf(p+".env."+k, "%s is removed from every workload's environment (see the workload environment in docs/scenarios.md)", k)
 		}
 	}
 	if v.doc.Has(p+".run_id") && !runIDRE.MatchString(w.RunID) {

@@ -30,3 +30,24 @@ func TestDocsCLIIsCurrent(t *testing.T) {
 		t.Errorf("%d man pages for %d commands", len(man), len(want))
 	}
 }
+
+// TestDocsEnvTableIsCurrent fails when docs/scenarios.md's workload
+// environment table no longer matches scenarios.WorkloadEnvironment.
+func TestDocsEnvTableIsCurrent(t *testing.T) {
+	page := filepath.Join("..", "..", "docs", "scenarios.md")
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatalf("docs/scenarios.md: %v", err)
+	}
+	tmp := filepath.Join(t.TempDir(), "scenarios.md")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := UpdateEnvTable(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed {
+		t.Error("docs/scenarios.md's workload environment table is stale: run make docs")
+	}
+}

@@ -1,6 +1,7 @@
 // Command gendocs writes gameday's CLI reference: Markdown pages to
 // docs/cli (or the first argument) and, with a second argument, man pages
-// there. make docs and make man run it.
+// there; without the second it also renders the generated blocks of
+// docs/scenarios.md. make docs and make man run it.
 package main
 
 import (
@@ -21,5 +22,11 @@ func main() {
 	if err := cli.GenerateDocs(md, man); err != nil {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
 		os.Exit(1)
+	}
+	if man == "" {
+		if _, err := cli.UpdateEnvTable("docs/scenarios.md"); err != nil {
+			fmt.Fprintln(os.Stderr, "gendocs:", err)
+			os.Exit(1)
+		}
 	}
 }
