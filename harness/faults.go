@@ -1,8 +1,6 @@
 package harness
 
 import (
-	"net/http"
-
 	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -51,42 +49,7 @@ func proxyRule(f *scenarios.Fault, workload bool) injectors.Rule {
 			Query:   m.Query,
 		}
 	}
-	a := f.Action
-	switch {
-	case a.Status != nil:
-		st := &injectors.Status{Code: a.Status.Code, S3Code: a.Status.S3Code, Headers: a.Status.Headers}
-		if a.Status.Body != nil {
-			st.Body = *a.Status.Body
-		}
-		if ra := a.Status.RetryAfter; ra != nil {
-			if ra.Date.IsZero() {
-				st.RetryAfter = ra.Delay
-			} else {
-				st.RetryAfterDate = ra.Date.UTC().Format(http.TimeFormat)
-			}
-		}
-		r.Action.Status = st
-	case a.Delay != nil:
-		r.Action.Delay = *a.Delay
-	case a.Reset:
-		r.Action.Reset = true
-	case a.Hang:
-		r.Action.Hang = true
-	case a.Truncate != nil:
-		n := int64(*a.Truncate)
-		r.Action.Truncate = &n
-	case a.Throttle != nil:
-		r.Action.Throttle = int64(*a.Throttle)
-	case a.Crash != nil:
-		c := &injectors.Crash{}
-		if a.Crash.RestartAfter != nil {
-			d := *a.Crash.RestartAfter
-			c.RestartAfter = &d
-		}
-		r.Action.Crash = c
-	case a.Pause != nil:
-		r.Action.Pause = &injectors.Pause{For: *a.Pause}
-	}
+	r.Action = f.Action.Action // the action types are the proxy's own
 	s := &r.Schedule
 	if f.After != nil {
 		s.After = *f.After

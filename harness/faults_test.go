@@ -58,13 +58,13 @@ func TestProxyRules(t *testing.T) {
 		&scenarios.Fault{Name: "worker-dies-after-upload", Target: scenarios.WorkloadTarget, Via: "storage",
 			Match: &scenarios.Match{Method: scenarios.Methods{"PUT", "POST"}, Path: "/models/*/model.bin",
 				Headers: map[string]string{"X-K": "v"}, Query: map[string]string{"uploadId": "1"}},
-			On: scenarios.OnResponse, Action: scenarios.Action{Crash: &scenarios.CrashAction{}}, Times: new(1)},
+			On: scenarios.OnResponse, Action: scenarios.Action{Action: &injectors.Crash{}}, Times: new(1)},
 		&scenarios.Fault{Name: "worker-pause-anywhere", Target: scenarios.WorkloadTarget,
-			Match: &scenarios.Match{Path: "/*"}, Action: scenarios.Action{Pause: new(2 * time.Second)}},
+			Match: &scenarios.Match{Path: "/*"}, Action: scenarios.Action{Action: &injectors.Pause{For: 2 * time.Second}}},
 		&scenarios.Fault{Name: "worker-pause-elsewhere", Target: scenarios.WorkloadTarget, Via: "other",
-			Match: &scenarios.Match{Path: "/*"}, Action: scenarios.Action{Pause: new(2 * time.Second)}},
+			Match: &scenarios.Match{Path: "/*"}, Action: scenarios.Action{Action: &injectors.Pause{For: 2 * time.Second}}},
 		&scenarios.Fault{Name: "worker-timer", Target: scenarios.WorkloadTarget,
-			Action: scenarios.Action{Crash: &scenarios.CrashAction{}}},
+			Action: scenarios.Action{Action: &injectors.Crash{}}},
 	)
 	faults = append(faults, mustLoadTail(t, path)...)
 	kib := int64(1024)
@@ -72,23 +72,23 @@ func TestProxyRules(t *testing.T) {
 	want := []injectors.Rule{
 		{Name: "one-503", On: injectors.OnRequest,
 			Match:    injectors.Match{Methods: []string{"GET"}, Path: "/features/*"},
-			Action:   injectors.Action{Status: &injectors.Status{Code: 503}},
+			Action:   &injectors.Status{Code: 503},
 			Schedule: injectors.Schedule{Times: 1}},
 		{Name: "throttled", On: injectors.OnRequest,
-			Action: injectors.Action{Status: &injectors.Status{Code: 429, S3Code: "SlowDown", Body: "slow",
-				Headers: map[string]string{"X-A": "1"}, RetryAfter: 2 * time.Second}},
+			Action: &injectors.Status{Code: 429, S3Code: "SlowDown", Body: "slow",
+				Headers: map[string]string{"X-A": "1"}, RetryAfter: &injectors.RetryAfter{Delay: 2 * time.Second}},
 			Schedule: injectors.Schedule{Skip: 3, Every: 2, After: time.Second, Until: 10 * time.Second}},
 		// storage-restart is a timer: not a proxy rule.
 		{Name: "worker-dies-after-upload", On: injectors.OnResponse, Workload: true,
 			Match: injectors.Match{Methods: []string{"PUT", "POST"}, Path: "/models/*/model.bin",
 				Headers: map[string]string{"X-K": "v"}, Query: map[string]string{"uploadId": "1"}},
-			Action:   injectors.Action{Crash: &injectors.Crash{}},
+			Action:   &injectors.Crash{},
 			Schedule: injectors.Schedule{Times: 1}},
 		{Name: "worker-pause-anywhere", On: injectors.OnRequest, Workload: true,
 			Match:  injectors.Match{Path: "/*"},
-			Action: injectors.Action{Pause: &injectors.Pause{For: 2 * time.Second}}},
-		{Name: "cut", On: injectors.OnRequest, Action: injectors.Action{Truncate: &kib}},
-		{Name: "narrow", On: injectors.OnRequest, Action: injectors.Action{Throttle: 64 * 1024},
+			Action: &injectors.Pause{For: 2 * time.Second}},
+		{Name: "cut", On: injectors.OnRequest, Action: &injectors.Truncate{Bytes: injectors.Size(kib)}},
+		{Name: "narrow", On: injectors.OnRequest, Action: &injectors.Throttle{Rate: 64 * 1024},
 			Schedule: injectors.Schedule{Probability: &half}},
 	}
 	got := harness.ProxyRules(faults, "storage")
@@ -109,7 +109,7 @@ func TestProxyRules(t *testing.T) {
 	if !reflect.DeepEqual(names, []string{"slow-api", "worker-pause-anywhere", "cut"}) {
 		t.Fatalf("feature-api rules: %v", names)
 	}
-	if p := api[0].Schedule.Probability; p == nil || *p != 0.2 || api[0].Action.Delay != 300*time.Millisecond {
+	if p := api[0].Schedule.Probability; p == nil || *p != 0.2 || api[0].Action.(*injectors.Delay).D != 300*time.Millisecond {
 		t.Fatalf("slow-api: %+v", api[0])
 	}
 }
@@ -126,10 +126,10 @@ func mustLoadTail(t *testing.T, path string) []*scenarios.Fault {
 
 func TestProxyRulesRetryAfterDate(t *testing.T) {
 	when := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	f := &scenarios.Fault{Name: "dated", Action: scenarios.Action{Status: &scenarios.StatusAction{Code: 503,
+	f := &scenarios.Fault{Name: "dated", Action: scenarios.Action{Action: &injectors.Status{Code: 503,
 		RetryAfter: &scenarios.RetryAfter{Date: when}}}}
 	got := harness.ProxyRules([]*scenarios.Fault{f}, "storage")
-	if len(got) != 1 || got[0].Action.Status.RetryAfterDate != "Fri, 27 Nov 2026 12:00:00 GMT" {
+	if len(got) != 1 || got[0].Action.(*injectors.Status).RetryAfter.HeaderValue() != "Fri, 27 Nov 2026 12:00:00 GMT" {
 		t.Fatalf("got %+v", got)
 	}
 }

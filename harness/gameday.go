@@ -252,7 +252,7 @@ func FaultTable(faults []*scenarios.Fault) string {
 		if f.Via != "" {
 			target += " via " + f.Via
 		}
-		fmt.Fprintf(&b, "  %-24s %-14s %-28s %-22s %s\n", f.Name, target, describeMatch(f), describeAction(f.Action), describeSchedule(f))
+		fmt.Fprintf(&b, "  %-24s %-14s %-28s %-22s %s\n", f.Name, target, describeMatch(f), f.Action.String(), describeSchedule(f))
 	}
 	return b.String()
 }
@@ -282,31 +282,6 @@ func describeMatch(f *scenarios.Fault) string {
 		return "every request"
 	}
 	return strings.Join(parts, " ")
-}
-
-func describeAction(a scenarios.Action) string {
-	switch {
-	case a.Status != nil:
-		s := fmt.Sprintf("status %d", a.Status.Code)
-		if a.Status.RetryAfter != nil {
-			s += " retry-after " + a.Status.RetryAfter.String()
-		}
-		return s
-	case a.Delay != nil:
-		return "delay " + a.Delay.String()
-	case a.Crash != nil:
-		if a.Crash.RestartAfter != nil {
-			return "crash, restart after " + a.Crash.RestartAfter.String()
-		}
-		return "crash"
-	case a.Pause != nil:
-		return "pause " + a.Pause.String()
-	case a.Truncate != nil:
-		return fmt.Sprintf("truncate %d B", int64(*a.Truncate))
-	case a.Throttle != nil:
-		return fmt.Sprintf("throttle %d B/s", int64(*a.Throttle))
-	}
-	return a.Kind()
 }
 
 func describeSchedule(f *scenarios.Fault) string {

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"github.com/gameday/gameday/harness/stub"
+	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -53,15 +54,14 @@ func TimerFaultsOf(s *scenarios.Scenario) []TimerFault {
 		if f.After != nil {
 			tf.After = *f.After
 		}
-		switch {
-		case f.Action.Crash != nil:
-			tf.Action = "crash"
-			if ra := f.Action.Crash.RestartAfter; ra != nil {
-				tf.Restart, tf.RestartAfter = true, *ra
+		tf.Action = f.Action.Kind()
+		switch a := f.Action.Action.(type) {
+		case *injectors.Crash:
+			if a.RestartAfter != nil {
+				tf.Restart, tf.RestartAfter = true, *a.RestartAfter
 			}
-		case f.Action.Pause != nil:
-			tf.Action = "pause"
-			tf.PauseFor = *f.Action.Pause
+		case *injectors.Pause:
+			tf.PauseFor = a.For
 		}
 		out = append(out, tf)
 	}

@@ -433,8 +433,8 @@ func (s *Stack) onCrash(ctx context.Context, target string, r injectors.Rule) er
 	if err != nil {
 		return err
 	}
-	if r.Action.Crash != nil && r.Action.Crash.RestartAfter != nil {
-		s.after(*r.Action.Crash.RestartAfter, func(ctx context.Context) {
+	if c, ok := r.Action.(*injectors.Crash); ok && c.RestartAfter != nil {
+		s.after(*c.RestartAfter, func(ctx context.Context) {
 			s.event(r.Name, "restart", target, tg.Restart(ctx))
 		})
 	}
@@ -458,8 +458,8 @@ func (s *Stack) onPause(ctx context.Context, target string, r injectors.Rule) er
 		return err
 	}
 	d := time.Duration(0)
-	if r.Action.Pause != nil {
-		d = r.Action.Pause.For
+	if p, ok := r.Action.(*injectors.Pause); ok {
+		d = p.For
 	}
 	s.after(d, func(ctx context.Context) { s.event(r.Name, "resume", who, c.Resume(ctx)) })
 	return nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/harness/observe"
+	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -177,14 +178,16 @@ func faultWindows(in timelineInput, ms func(time.Time) int64, endMS int64) []rep
 			continue
 		}
 		f := spec[q.Fault]
-		if f != nil && f.Target != scenarios.WorkloadTarget && (f.Action.Crash != nil || f.Action.Pause != nil) {
+		if f != nil && f.Target != scenarios.WorkloadTarget && f.Action.Action != nil && injectors.ActsOnProcess(f.Action.Action) {
 			// A crash or pause of the target, fired by a request.
 			w := reports.TimelineWindow{Target: q.Target, Fault: q.Fault, Kind: "down", FromMS: ms(q.Start), ToMS: endMS}
-			if f.Action.Crash != nil && f.Action.Crash.RestartAfter != nil {
-				w.ToMS = min(ms(q.Start.Add(*f.Action.Crash.RestartAfter)), endMS)
-			}
-			if f.Action.Pause != nil {
-				w.Kind, w.ToMS = "paused", min(ms(q.Start.Add(*f.Action.Pause)), endMS)
+			switch a := f.Action.Action.(type) {
+			case *injectors.Crash:
+				if a.RestartAfter != nil {
+					w.ToMS = min(ms(q.Start.Add(*a.RestartAfter)), endMS)
+				}
+			case *injectors.Pause:
+				w.Kind, w.ToMS = "paused", min(ms(q.Start.Add(a.For)), endMS)
 			}
 			out = append(out, w)
 			continue

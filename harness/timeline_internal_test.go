@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/harness/observe"
+	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -18,9 +19,9 @@ func TestBuildTimeline(t *testing.T) {
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	restart := 300 * time.Millisecond
 	faults := []*scenarios.Fault{
-		{Name: "one-503", Target: "storage", Action: scenarios.Action{Status: &scenarios.StatusAction{Code: 503}}},
-		{Name: "api-crash", Target: "api", Action: scenarios.Action{Crash: &scenarios.CrashAction{RestartAfter: &restart}}},
-		{Name: "worker-dies", Target: scenarios.WorkloadTarget, Via: "storage", Action: scenarios.Action{Crash: &scenarios.CrashAction{}}},
+		{Name: "one-503", Target: "storage", Action: scenarios.Action{Action: &injectors.Status{Code: 503}}},
+		{Name: "api-crash", Target: "api", Action: scenarios.Action{Action: &injectors.Crash{RestartAfter: &restart}}},
+		{Name: "worker-dies", Target: scenarios.WorkloadTarget, Via: "storage", Action: scenarios.Action{Action: &injectors.Crash{}}},
 	}
 	journal := []observe.Request{
 		{Seq: 1, Target: "storage", Run: 1, Start: at(100), End: at(110), Method: "GET", Path: "/features/a", Status: 503, UpstreamStatus: 0, Fault: "one-503", Action: "status", Delivered: true},

@@ -125,7 +125,7 @@ func (e *benchEnv) paths() []path {
 
 // matchNothing is the armed rule of the latency and throughput benchmarks.
 var matchNothing = injectors.Rule{Name: "never", Match: injectors.Match{Path: "/no-such-bucket/*"},
-	Action: injectors.Action{Status: &injectors.Status{Code: 503}}}
+	Action: &injectors.Status{Code: 503}}
 
 // patternReader yields n deterministic bytes without holding them.
 type patternReader struct{ left int64 }
@@ -294,7 +294,7 @@ func BenchmarkGet64MiB(b *testing.B) {
 func BenchmarkGet1GiBMemory(b *testing.B) {
 	rule := injectors.Rule{Name: "armed-not-firing", On: injectors.OnResponse,
 		Match:    injectors.Match{Methods: []string{"GET"}, Path: "/bench/*"},
-		Action:   injectors.Action{Delay: time.Second},
+		Action:   &injectors.Delay{D: time.Second},
 		Schedule: injectors.Schedule{Skip: 1 << 30}}
 	env := newBenchEnv(b, rule)
 	const size = 1 << 30

@@ -136,10 +136,10 @@ func errorAnswer(kind Kind, st *Status, req *http.Request, now time.Time) (http.
 		body = []byte(st.Body)
 	}
 	switch {
-	case st.RetryAfterDate != "":
-		h.Set("Retry-After", st.RetryAfterDate)
-	case st.RetryAfter > 0:
-		secs := int64((st.RetryAfter + time.Second - 1) / time.Second)
+	case st.RetryAfter != nil && !st.RetryAfter.Date.IsZero():
+		h.Set("Retry-After", st.RetryAfter.HeaderValue())
+	case st.RetryAfter != nil && st.RetryAfter.Delay > 0:
+		secs := int64((st.RetryAfter.Delay + time.Second - 1) / time.Second)
 		h.Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	for k, v := range st.Headers {

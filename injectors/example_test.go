@@ -34,7 +34,7 @@ func Example() {
 	_ = p.Arm([]injectors.Rule{{
 		Name:     "flaky-runs",
 		Match:    injectors.Match{Methods: []string{"POST"}, Path: "/v1/runs/*"},
-		Action:   injectors.Action{Status: &injectors.Status{Code: 503}},
+		Action:   &injectors.Status{Code: 503},
 		Schedule: injectors.Schedule{Skip: 2, Every: 2, Times: 3},
 	}})
 

@@ -81,39 +81,13 @@ func (x *exchange) serve() {
 		return
 	}
 	rule := x.p.pick(x.r, x.e.Start)
-	var a Action
 	onResponse := false
 	if rule != nil {
 		x.e.Fault = rule.Name
 		x.e.Action = rule.Action.Kind()
-		a = rule.Action
 		onResponse = rule.On == OnResponse
-	}
-	if rule != nil && !onResponse {
-		switch {
-		case a.Status != nil:
-			x.answer(a.Status)
+		if !onResponse && rule.Action.act(x, rule, false) {
 			return
-		case a.Delay > 0:
-			if !x.wait(ctx, a.Delay) {
-				return
-			}
-		case a.Reset:
-			x.reset(ErrReset)
-			return
-		case a.Hang:
-			x.hang()
-			return
-		case a.Crash != nil:
-			x.callback(x.p.cfg.OnCrash, *rule)
-			if rule.Workload {
-				// The client is the process that was just killed: the
-				// request never reaches the upstream.
-				x.closeUnanswered(ErrCrash)
-				return
-			}
-		case a.Pause != nil:
-			x.callback(x.p.cfg.OnPause, *rule)
 		}
 	}
 	resp, ok := x.forward(ctx)
@@ -121,37 +95,14 @@ func (x *exchange) serve() {
 		return
 	}
 	defer x.release(resp)
-	if onResponse {
-		switch {
-		case a.Status != nil:
-			x.answer(a.Status)
-			return
-		case a.Delay > 0:
-			if !x.wait(ctx, a.Delay) {
-				return
-			}
-		case a.Reset:
-			x.reset(ErrReset)
-			return
-		case a.Hang:
-			x.hang()
-			return
-		case a.Crash != nil:
-			// The upstream has done the work; hold its answer until the
-			// process is dead, then close the connection unanswered.
-			x.callback(x.p.cfg.OnCrash, *rule)
-			x.closeUnanswered(ErrCrash)
-			return
-		case a.Pause != nil:
-			x.callback(x.p.cfg.OnPause, *rule)
-		}
+	if onResponse && rule.Action.act(x, rule, true) {
+		return
 	}
 	var limit, rate int64 = -1, 0
 	if rule != nil {
-		if a.Truncate != nil {
-			limit = *a.Truncate
+		if s, ok := rule.Action.(bodyShaper); ok {
+			limit, rate = s.shape()
 		}
-		rate = a.Throttle
 	}
 	x.deliver(ctx, resp, limit, rate)
 }

@@ -96,13 +96,13 @@ func FuzzProxyRequest(f *testing.F) {
 	d := 10 * time.Millisecond
 	one := int64(1)
 	if err := p.Arm([]injectors.Rule{
-		{Name: "s503", Match: injectors.Match{Path: "/fault/503*"}, Action: injectors.Action{Status: &injectors.Status{Code: 503, RetryAfter: time.Second}}},
-		{Name: "delay", Match: injectors.Match{Path: "/fault/delay*"}, Action: injectors.Action{Delay: d}},
-		{Name: "reset", Match: injectors.Match{Path: "/fault/reset*"}, Action: injectors.Action{Reset: true}},
-		{Name: "truncate", Match: injectors.Match{Path: "/fault/truncate*"}, Action: injectors.Action{Truncate: &one}},
-		{Name: "throttle", Match: injectors.Match{Path: "/fault/throttle*"}, Action: injectors.Action{Throttle: 1 << 20}},
-		{Name: "response", Match: injectors.Match{Path: "/fault/response*"}, On: injectors.OnResponse, Action: injectors.Action{Status: &injectors.Status{Code: 500}}},
-		{Name: "sometimes", Match: injectors.Match{Methods: []string{"PUT"}}, Action: injectors.Action{Status: &injectors.Status{Code: 429}}, Schedule: injectors.Schedule{Every: 3}},
+		{Name: "s503", Match: injectors.Match{Path: "/fault/503*"}, Action: &injectors.Status{Code: 503, RetryAfter: &injectors.RetryAfter{Delay: time.Second}}},
+		{Name: "delay", Match: injectors.Match{Path: "/fault/delay*"}, Action: &injectors.Delay{D: d}},
+		{Name: "reset", Match: injectors.Match{Path: "/fault/reset*"}, Action: &injectors.Reset{On: true}},
+		{Name: "truncate", Match: injectors.Match{Path: "/fault/truncate*"}, Action: &injectors.Truncate{Bytes: injectors.Size(one)}},
+		{Name: "throttle", Match: injectors.Match{Path: "/fault/throttle*"}, Action: &injectors.Throttle{Rate: 1 << 20}},
+		{Name: "response", Match: injectors.Match{Path: "/fault/response*"}, On: injectors.OnResponse, Action: &injectors.Status{Code: 500}},
+		{Name: "sometimes", Match: injectors.Match{Methods: []string{"PUT"}}, Action: &injectors.Status{Code: 429}, Schedule: injectors.Schedule{Every: 3}},
 	}); err != nil {
 		f.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func presign(ctx context.Context, p *injectors.Proxy, key string) string {
 }
 
 func status503(name string) injectors.Rule {
-	return injectors.Rule{Name: name, Action: injectors.Action{Status: &injectors.Status{Code: 503}}}
+	return injectors.Rule{Name: name, Action: &injectors.Status{Code: 503}}
 }
 
 var _ = Describe("the proxy in front of MinIO", func() {
@@ -75,7 +75,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 
 	It("answers an injected 403 as S3 AccessDenied, which minio-go does not retry: exactly 1 request", func(ctx SpecContext) {
 		putObject(ctx, "day/secret.bin", []byte("x"))
-		rule := injectors.Rule{Name: "deny", Action: injectors.Action{Status: &injectors.Status{Code: 403}}}
+		rule := injectors.Rule{Name: "deny", Action: &injectors.Status{Code: 403}}
 		p, buf := startProxy(injectors.Config{}, rule)
 
 		obj, err := s3Client(p.Addr(), 0).GetObject(ctx, bucket, "day/secret.bin", minio.GetObjectOptions{})
@@ -93,7 +93,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 
 	It("answers HEAD errors the way MinIO does, without a body", func(ctx SpecContext) {
 		putObject(ctx, "day/secret.bin", []byte("x"))
-		rule := injectors.Rule{Name: "deny", Action: injectors.Action{Status: &injectors.Status{Code: 403}}}
+		rule := injectors.Rule{Name: "deny", Action: &injectors.Status{Code: 403}}
 		p, buf := startProxy(injectors.Config{}, rule)
 		_, err := s3Client(p.Addr(), 0).StatObject(ctx, bucket, "day/secret.bin", minio.StatObjectOptions{})
 		Expect(minio.ToErrorResponse(err).Code).To(Equal("AccessDenied"))
@@ -104,7 +104,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 
 	It("uses the s3_code override", func(ctx SpecContext) {
 		putObject(ctx, "day/slow.bin", []byte("x"))
-		rule := injectors.Rule{Name: "slow", Action: injectors.Action{Status: &injectors.Status{Code: 503, S3Code: "SlowDown"}}}
+		rule := injectors.Rule{Name: "slow", Action: &injectors.Status{Code: 503, S3Code: "SlowDown"}}
 		p, _ := startProxy(injectors.Config{}, rule)
 		obj, err := s3Client(p.Addr(), 1).GetObject(ctx, bucket, "day/slow.bin", minio.GetObjectOptions{})
 		Expect(err).NotTo(HaveOccurred())
@@ -167,7 +167,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 	})
 
 	It("sends 429 with Retry-After in whole seconds and an S3 XML error", func(ctx SpecContext) {
-		rule := injectors.Rule{Name: "throttled", Action: injectors.Action{Status: &injectors.Status{Code: 429, RetryAfter: 2 * time.Second}}}
+		rule := injectors.Rule{Name: "throttled", Action: &injectors.Status{Code: 429, RetryAfter: &injectors.RetryAfter{Delay: 2 * time.Second}}}
 		p, buf := startProxy(injectors.Config{}, rule)
 		resp, err := freshClient(10 * time.Second).Get(p.URL() + "/features/day/part-0.bin?versionId=null")
 		Expect(err).NotTo(HaveOccurred())
@@ -193,8 +193,9 @@ var _ = Describe("the proxy in front of MinIO", func() {
 	})
 
 	It("sends an HTTP-date Retry-After verbatim", func(ctx SpecContext) {
-		date := time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat)
-		rule := injectors.Rule{Name: "dated", Action: injectors.Action{Status: &injectors.Status{Code: 503, RetryAfterDate: date}}}
+		when := time.Now().Add(3 * time.Second).UTC().Truncate(time.Second)
+		date := when.Format(http.TimeFormat)
+		rule := injectors.Rule{Name: "dated", Action: &injectors.Status{Code: 503, RetryAfter: &injectors.RetryAfter{Date: when}}}
 		p, buf := startProxy(injectors.Config{}, rule)
 		resp, err := freshClient(10 * time.Second).Get(p.URL() + "/features/x")
 		Expect(err).NotTo(HaveOccurred())
@@ -204,7 +205,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 	})
 
 	It("answers a JSON error for stub targets", func(ctx SpecContext) {
-		rule := injectors.Rule{Name: "down", Action: injectors.Action{Status: &injectors.Status{Code: 503, Headers: map[string]string{"X-Trace": "1"}}}}
+		rule := injectors.Rule{Name: "down", Action: &injectors.Status{Code: 503, Headers: map[string]string{"X-Trace": "1"}}}
 		p, _ := startProxy(injectors.Config{Kind: injectors.KindJSON, Target: "feature-api"}, rule)
 		resp, err := freshClient(10 * time.Second).Get(p.URL() + "/v1/schema")
 		Expect(err).NotTo(HaveOccurred())
@@ -219,7 +220,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 	})
 
 	It("resets the connection with a TCP RST", func(ctx SpecContext) {
-		p, buf := startProxy(injectors.Config{}, injectors.Rule{Name: "rst", Action: injectors.Action{Reset: true}})
+		p, buf := startProxy(injectors.Config{}, injectors.Rule{Name: "rst", Action: &injectors.Reset{On: true}})
 		_, err := freshClient(10 * time.Second).Get(p.URL() + "/minio/health/live")
 		Expect(err).To(MatchError(syscall.ECONNRESET))
 		e := journalOf(p, buf)[0]
@@ -230,7 +231,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 
 	It("truncates the body, so the client sees an unexpected EOF", func(ctx SpecContext) {
 		putObject(ctx, "day/big.bin", bytes.Repeat([]byte("b"), 1<<20))
-		p, buf := startProxy(injectors.Config{}, injectors.Rule{Name: "cut", Action: injectors.Action{Truncate: ptr(int64(1000))}})
+		p, buf := startProxy(injectors.Config{}, injectors.Rule{Name: "cut", Action: &injectors.Truncate{Bytes: 1000}})
 		resp, err := freshClient(10 * time.Second).Get(presign(ctx, p, "day/big.bin"))
 		Expect(err).NotTo(HaveOccurred())
 		defer resp.Body.Close()
@@ -246,7 +247,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 	})
 
 	It("delays a request by at least the delay", func(ctx SpecContext) {
-		p, _ := startProxy(injectors.Config{}, injectors.Rule{Name: "slow", Action: injectors.Action{Delay: 200 * time.Millisecond}})
+		p, _ := startProxy(injectors.Config{}, injectors.Rule{Name: "slow", Action: &injectors.Delay{D: 200 * time.Millisecond}})
 		start := time.Now()
 		resp, err := freshClient(10 * time.Second).Get(p.URL() + "/minio/health/live")
 		Expect(err).NotTo(HaveOccurred())
@@ -256,7 +257,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 	})
 
 	It("delays the answer on: response, after the upstream did the work", func(ctx SpecContext) {
-		rule := injectors.Rule{Name: "slow-answer", On: injectors.OnResponse, Action: injectors.Action{Delay: 200 * time.Millisecond}}
+		rule := injectors.Rule{Name: "slow-answer", On: injectors.OnResponse, Action: &injectors.Delay{D: 200 * time.Millisecond}}
 		p, _ := startProxy(injectors.Config{}, rule)
 		start := time.Now()
 		resp, err := freshClient(10 * time.Second).Get(p.URL() + "/minio/health/live")
@@ -267,7 +268,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 
 	It("throttles a 2 MiB body at 1 MiB/s to at least 1.9 s", func(ctx SpecContext) {
 		putObject(ctx, "day/2mib.bin", bytes.Repeat([]byte("t"), 2<<20))
-		p, _ := startProxy(injectors.Config{}, injectors.Rule{Name: "narrow", Action: injectors.Action{Throttle: 1 << 20}})
+		p, _ := startProxy(injectors.Config{}, injectors.Rule{Name: "narrow", Action: &injectors.Throttle{Rate: 1 << 20}})
 		start := time.Now()
 		resp, err := freshClient(30 * time.Second).Get(presign(ctx, p, "day/2mib.bin"))
 		Expect(err).NotTo(HaveOccurred())
@@ -280,7 +281,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 	}, SpecTimeout(time.Minute))
 
 	It("holds a hung request until the client gives up, and Close ends the rest", func(ctx SpecContext) {
-		p, buf := startProxy(injectors.Config{}, injectors.Rule{Name: "stuck", Action: injectors.Action{Hang: true}})
+		p, buf := startProxy(injectors.Config{}, injectors.Rule{Name: "stuck", Action: &injectors.Hang{On: true}})
 		_, err := freshClient(300 * time.Millisecond).Get(p.URL() + "/minio/health/live")
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring("Client.Timeout"))
@@ -346,7 +347,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 		rule := injectors.Rule{
 			Name: "worker-dies-after-upload", Workload: true, On: injectors.OnResponse,
 			Match:    injectors.Match{Methods: []string{"PUT"}, Path: "/features/crash/*"},
-			Action:   injectors.Action{Crash: &injectors.Crash{}},
+			Action:   &injectors.Crash{},
 			Schedule: injectors.Schedule{Times: 1},
 		}
 		p, buf := startProxy(injectors.Config{OnCrash: onCrash}, rule)
@@ -374,7 +375,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 
 	It("hands a target crash on request to the callback, then forwards", func(ctx SpecContext) {
 		calls := make(chan injectors.Rule, 1)
-		rule := injectors.Rule{Name: "storage-crash", Action: injectors.Action{Crash: &injectors.Crash{RestartAfter: ptr(2 * time.Second)}}}
+		rule := injectors.Rule{Name: "storage-crash", Action: &injectors.Crash{RestartAfter: ptr(2 * time.Second)}}
 		p, _ := startProxy(injectors.Config{OnCrash: func(_ context.Context, r injectors.Rule) error { calls <- r; return nil }}, rule)
 		resp, err := freshClient(10 * time.Second).Get(p.URL() + "/minio/health/live")
 		Expect(err).NotTo(HaveOccurred())
@@ -383,7 +384,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 		var r injectors.Rule
 		Expect(calls).To(Receive(&r))
 		Expect(r.Workload).To(BeFalse())
-		Expect(*r.Action.Crash.RestartAfter).To(Equal(2 * time.Second))
+		Expect(*r.Action.(*injectors.Crash).RestartAfter).To(Equal(2 * time.Second))
 	})
 
 	Describe("rule order and schedules", func() {
@@ -412,7 +413,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 
 		It("lets every matching rule count, and the first that fires win", func(ctx SpecContext) {
 			first := injectors.Rule{Name: "first", Match: injectors.Match{Path: "/minio/health/*"},
-				Action: injectors.Action{Status: &injectors.Status{Code: 500}}, Schedule: injectors.Schedule{Skip: 1}}
+				Action: &injectors.Status{Code: 500}, Schedule: injectors.Schedule{Skip: 1}}
 			second := status503("second")
 			unmatched := status503("unmatched")
 			unmatched.Match.Methods = []string{"PUT"}
@@ -473,7 +474,7 @@ var _ = Describe("the proxy in front of MinIO", func() {
 
 	It("writes journal lines that carry every documented field and no secret", func(ctx SpecContext) {
 		putObject(ctx, "day/journal.bin", []byte("journal"))
-		p, buf := startProxy(injectors.Config{}, injectors.Rule{Name: "late", Match: injectors.Match{Methods: []string{"DELETE"}}, Action: injectors.Action{Reset: true}})
+		p, buf := startProxy(injectors.Config{}, injectors.Rule{Name: "late", Match: injectors.Match{Methods: []string{"DELETE"}}, Action: &injectors.Reset{On: true}})
 		p.SetRun(2, 1)
 		c := s3Client(p.Addr(), 1)
 		_, err := c.StatObject(ctx, bucket, "day/journal.bin", minio.StatObjectOptions{})

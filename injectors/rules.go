@@ -51,49 +51,6 @@ type Match struct {
 	Query map[string]string
 }
 
-// Action is what a rule does. Exactly one field is set.
-//
-// Truncate and Throttle act on the response body whatever On says; every
-// other action happens before forwarding (OnRequest) or once the upstream
-// has answered (OnResponse).
-type Action struct {
-	Status   *Status       // answer with this status instead of the upstream's
-	Delay    time.Duration // wait this long, then go on
-	Reset    bool          // reset the client connection (TCP RST), no response
-	Hang     bool          // hold the request until the client goes away or the proxy closes
-	Truncate *int64        // send this many body bytes, then close the connection
-	Throttle int64         // bytes per second for the response body
-	Crash    *Crash        // hand to Config.OnCrash
-	Pause    *Pause        // hand to Config.OnPause
-}
-
-// Status is an injected HTTP answer. Its body is protocol-true for the
-// proxy's Kind unless Body is set.
-type Status struct {
-	Code   int
-	S3Code string // S3 error code; default from Code (see DefaultS3Code)
-	Body   string // replaces the generated body when not empty
-	// Headers are added to the answer.
-	Headers map[string]string
-	// RetryAfter, when positive, is sent as Retry-After in whole seconds
-	// (rounded up).
-	RetryAfter time.Duration
-	// RetryAfterDate, when set, is sent verbatim as Retry-After (an
-	// HTTP-date). It wins over RetryAfter.
-	RetryAfterDate string
-}
-
-// Crash asks the harness to kill a process: the target, or the workload
-// when Rule.Workload. RestartAfter nil means never restart.
-type Crash struct {
-	RestartAfter *time.Duration
-}
-
-// Pause asks the harness to freeze a process for For.
-type Pause struct {
-	For time.Duration
-}
-
 // Schedule says which matching requests a rule injects into. Fields combine
 // with AND; the zero Schedule fires on every match.
 type Schedule struct {
@@ -108,64 +65,17 @@ type Schedule struct {
 	Probability *float64
 }
 
-// Kind returns the name of the action: status, delay, reset, hang,
-// truncate, throttle, crash or pause; "" when no field is set.
-func (a Action) Kind() string {
-	switch {
-	case a.Status != nil:
-		return "status"
-	case a.Delay > 0:
-		return "delay"
-	case a.Reset:
-		return "reset"
-	case a.Hang:
-		return "hang"
-	case a.Truncate != nil:
-		return "truncate"
-	case a.Throttle > 0:
-		return "throttle"
-	case a.Crash != nil:
-		return "crash"
-	case a.Pause != nil:
-		return "pause"
-	}
-	return ""
-}
-
-func (a Action) count() int {
-	n := 0
-	for _, set := range []bool{a.Status != nil, a.Delay != 0, a.Reset, a.Hang, a.Truncate != nil, a.Throttle != 0, a.Crash != nil, a.Pause != nil} {
-		if set {
-			n++
-		}
-	}
-	return n
-}
-
 // Validate reports the first thing wrong with r.
 func (r Rule) Validate() error {
-	a := r.Action
-	switch n := a.count(); {
-	case n == 0:
+	if r.Action == nil {
 		return errors.New("no action")
-	case n > 1:
-		return fmt.Errorf("%d actions, want exactly one", n)
 	}
-	switch {
-	case a.Status != nil && (a.Status.Code < 100 || a.Status.Code > 599):
-		return fmt.Errorf("status %d out of range 100..599", a.Status.Code)
-	case a.Status != nil && a.Status.RetryAfter < 0:
-		return errors.New("negative retry_after")
-	case a.Delay < 0:
-		return errors.New("negative delay")
-	case a.Truncate != nil && *a.Truncate < 0:
-		return errors.New("negative truncate")
-	case a.Throttle < 0:
-		return errors.New("negative throttle")
-	case a.Pause != nil && a.Pause.For < 0:
-		return errors.New("negative pause")
-	case a.Crash != nil && a.Crash.RestartAfter != nil && *a.Crash.RestartAfter < 0:
-		return errors.New("negative restart_after")
+	if ps := r.Action.Validate(ActionContext{Workload: r.Workload}); len(ps) > 0 {
+		p := ps[0]
+		if p.Key != "" {
+			return fmt.Errorf("%s: %s", p.Key, p.Msg)
+		}
+		return errors.New(p.Msg)
 	}
 	if r.On != "" && r.On != OnRequest && r.On != OnResponse {
 		return fmt.Errorf("on %q, want request or response", r.On)

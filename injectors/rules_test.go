@@ -35,7 +35,7 @@ func TestGlob(t *testing.T) {
 }
 
 func TestScheduleSkipEveryTimes(t *testing.T) {
-	s := &ruleSet{rules: []Rule{{Name: "r", Action: Action{Reset: true}, Schedule: Schedule{Skip: 2, Every: 2, Times: 3}}},
+	s := &ruleSet{rules: []Rule{{Name: "r", Action: &Reset{On: true}, Schedule: Schedule{Skip: 2, Every: 2, Times: 3}}},
 		counters: make([]RuleCounter, 1)}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var fired []int
@@ -70,11 +70,12 @@ func TestMatchHeadersAndQuery(t *testing.T) {
 func TestValidate(t *testing.T) {
 	bad := []Rule{
 		{Name: "none"},
-		{Name: "two", Action: Action{Reset: true, Hang: true}},
-		{Name: "code", Action: Action{Status: &Status{Code: 99}}},
-		{Name: "p", Action: Action{Reset: true}, Schedule: Schedule{Probability: new(1.5)}},
-		{Name: "on", Action: Action{Reset: true}, On: "later"},
-		{Name: "window", Action: Action{Reset: true}, Schedule: Schedule{After: 2 * time.Second, Until: time.Second}},
+		{Name: "negative", Action: &Delay{D: -time.Second}},
+		{Name: "false reset", Action: &Reset{}},
+		{Name: "code", Action: &Status{Code: 99}},
+		{Name: "p", Action: &Reset{On: true}, Schedule: Schedule{Probability: new(1.5)}},
+		{Name: "on", Action: &Reset{On: true}, On: "later"},
+		{Name: "window", Action: &Reset{On: true}, Schedule: Schedule{After: 2 * time.Second, Until: time.Second}},
 	}
 	for _, r := range bad {
 		if r.Validate() == nil {
@@ -82,7 +83,7 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	zero := int64(0)
-	if err := (Rule{Action: Action{Truncate: &zero}}).Validate(); err != nil {
+	if err := (Rule{Action: &Truncate{Bytes: Size(zero)}}).Validate(); err != nil {
 		t.Errorf("truncate 0: %v", err)
 	}
 }

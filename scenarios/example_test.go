@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"fmt"
 
+	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -14,7 +15,7 @@ func ExampleLoadFile() {
 	}
 	f := sc.Faults[0]
 	fmt.Println(sc.Name, sc.Timeout, sc.FirstMinIO().Name)
-	fmt.Println(f.Name, f.Target, f.Action.Kind(), f.Action.Status.Code, *f.Times, f.On)
+	fmt.Println(f.Name, f.Target, f.Action.Kind(), f.Action.Action.(*injectors.Status).Code, *f.Times, f.On)
 	fmt.Println(sc.Expect.Pages.HoldsInt(0), sc.RunIDFor(101, 1))
 	// Output:
 	// storage-503-single-transient 1m0s storage

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -53,25 +54,25 @@ var _ = Describe("LoadFile", func() {
 
 		f := sc.Faults
 		Expect(f).To(HaveLen(5))
-		Expect(f[0].Action.Kind()).To(Equal(scenarios.ActionStatus))
-		Expect(f[0].Action.Status.Code).To(Equal(503))
+		Expect(f[0].Action.Kind()).To(Equal("status"))
+		Expect(f[0].Action.Action).To(Equal(&injectors.Status{Code: 503}))
 		Expect(*f[0].Times).To(Equal(1))
 		Expect(f[0].On).To(Equal(scenarios.OnRequest))
 		Expect(f[0].Match.Path).To(Equal("/features/*"))
 		Expect(f[0].IsTimer()).To(BeFalse())
-		Expect(f[1].Action.Status.RetryAfter.Delay).To(Equal(2 * time.Second))
-		Expect(f[1].Action.Status.RetryAfter.HeaderValue()).To(Equal("2"))
+		Expect(f[1].Action.Action.(*injectors.Status).RetryAfter.Delay).To(Equal(2 * time.Second))
+		Expect(f[1].Action.Action.(*injectors.Status).RetryAfter.HeaderValue()).To(Equal("2"))
 		Expect(*f[1].Skip).To(Equal(3))
 		Expect(f[1].Every).To(BeNil())
-		Expect(*f[2].Action.Delay).To(Equal(300 * time.Millisecond))
+		Expect(f[2].Action.Action).To(Equal(&injectors.Delay{D: 300 * time.Millisecond}))
 		Expect(*f[2].Probability).To(Equal(0.2))
-		Expect(*f[3].Action.Crash.RestartAfter).To(Equal(2 * time.Second))
+		Expect(*f[3].Action.Action.(*injectors.Crash).RestartAfter).To(Equal(2 * time.Second))
 		Expect(f[3].IsTimer()).To(BeTrue())
 		Expect(*f[3].After).To(Equal(5 * time.Second))
 		Expect(f[4].Target).To(Equal(scenarios.WorkloadTarget))
 		Expect(f[4].Via).To(Equal("storage"))
 		Expect(f[4].On).To(Equal(scenarios.OnResponse))
-		Expect(f[4].Action.Crash.RestartAfter).To(BeNil())
+		Expect(f[4].Action.Action).To(Equal(&injectors.Crash{}))
 		Expect(f[4].Match.Method.Has("PUT")).To(BeTrue())
 
 		e := sc.Expect
@@ -126,7 +127,7 @@ expect:
 		Expect(sc.RunIDFor(42, 2)).To(Equal("d-42-2"))
 		Expect(sc.Targets[0].Routes[0].Status).To(Equal(200))
 		Expect(sc.FirstMinIO().Name).To(Equal("storage"))
-		Expect(*sc.Faults[0].Action.Throttle).To(Equal(scenarios.Size(1 << 20)))
+		Expect(sc.Faults[0].Action.Action).To(Equal(&injectors.Throttle{Rate: 1 << 20}))
 		Expect(sc.Faults[1].IsTimer()).To(BeTrue())
 		e := sc.Expect
 		Expect(e.AttemptsPerOperation.Target).To(Equal("storage"))
@@ -253,7 +254,7 @@ var _ = Describe("LoadFaults", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(faults).To(HaveLen(2))
 		Expect(faults[0].Target).To(BeEmpty())
-		Expect(faults[1].Action.Kind()).To(Equal(scenarios.ActionReset))
+		Expect(faults[1].Action.Kind()).To(Equal("reset"))
 	})
 
 	It("reports errors as scenarios do", func() {

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
+	"github.com/gameday/gameday/injectors"
 	"github.com/invopop/jsonschema"
 )
 
@@ -39,12 +41,9 @@ func JSONSchema() ([]byte, error) {
 		if name == "schemaExtras" {
 			continue
 		}
-		if name == "actionYAML" {
-			name = "Action"
-			actionConstraints(def)
-		}
 		s.Definitions[name] = def
 	}
+	s.Definitions["Action"] = actionSchema(r, s.Definitions)
 	s.ID = SchemaID
 	s.Title = "gameday scenario"
 	s.Description = "A gameday scenario file: targets, workload, faults and expectations (docs/scenarios.md)."
@@ -57,21 +56,31 @@ func JSONSchema() ([]byte, error) {
 
 // schemaExtras pulls the YAML-shaped types into the schema's definitions.
 type schemaExtras struct {
-	Target *Target     `json:"target"`
-	Action *actionYAML `json:"action"`
+	Target *Target `json:"target"`
 }
 
-// actionConstraints adds "exactly one action" and "these keys only with
-// status" to the Action definition.
-func actionConstraints(def *jsonschema.Schema) {
-	for _, k := range actionKeys {
-		def.OneOf = append(def.OneOf, &jsonschema.Schema{Required: []string{k}})
+// actionSchema is the Action definition: one alternative per action of the
+// closed set (injectors.Actions), each the schema of the action's own YAML
+// shape, requiring its key and no other action's.
+func actionSchema(r *jsonschema.Reflector, defs jsonschema.Definitions) *jsonschema.Schema {
+	def := &jsonschema.Schema{Description: "Exactly one action: " + strings.Join(injectors.ActionKinds(), ", ") + "; status takes s3_code, body, headers and retry_after too."}
+	for _, a := range injectors.Actions() {
+		shape, _ := injectors.YAMLShape(a)
+		alt := r.ReflectFromType(reflect.TypeOf(shape).Elem())
+		for name, d := range alt.Definitions {
+			defs[name] = d
+		}
+		alt.Definitions, alt.Version, alt.ID = nil, "", ""
+		if alt.Ref != "" {
+			name := strings.TrimPrefix(alt.Ref, "#/$defs/")
+			alt = defs[name]
+			delete(defs, name)
+		}
+		alt.Required = []string{a.Kind()}
+		alt.Title = a.Kind()
+		def.OneOf = append(def.OneOf, alt)
 	}
-	def.DependentRequired = map[string][]string{}
-	for _, k := range statusOnlyKeys {
-		def.DependentRequired[k] = []string{ActionStatus}
-	}
-	def.Description = "Exactly one action: status (with optional s3_code, body, headers, retry_after), delay, reset, hang, truncate, throttle, crash or pause."
+	return def
 }
 
 func ref(name string) *jsonschema.Schema { return &jsonschema.Schema{Ref: "#/$defs/" + name} }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/internal/strictyaml"
 )
 
@@ -151,6 +152,15 @@ type Target struct {
 	// Routes (stub only) are answered first match wins; unmatched requests
 	// get a 404 JSON error.
 	Routes []*Route `yaml:"routes" json:"routes,omitempty"`
+}
+
+// ProxyKind is how injected errors look in front of a target of kind: S3
+// XML for MinIO, JSON for stubs.
+func ProxyKind(kind string) injectors.Kind {
+	if kind == KindMinIO {
+		return injectors.KindS3
+	}
+	return injectors.KindJSON
 }
 
 // EnvVar returns the name of the environment variable that carries the
@@ -302,7 +312,7 @@ func (f *Fault) MustFire() bool { return f.Optional == nil || !*f.Optional }
 // IsTimer reports whether the fault fires on a timer (a crash or pause
 // without match) rather than on requests.
 func (f *Fault) IsTimer() bool {
-	return f.Match == nil && (f.Action.Crash != nil || f.Action.Pause != nil)
+	return f.Match == nil && f.Action.Action != nil && injectors.ActsOnProcess(f.Action.Action)
 }
 
 // Match says which requests a fault applies to. Every set field must hold.
@@ -318,102 +328,36 @@ type Match struct {
 	Query map[string]string `yaml:"query" json:"query,omitempty"`
 }
 
-// Action names (Action.Kind).
-const (
-	ActionStatus   = "status"
-	ActionDelay    = "delay"
-	ActionReset    = "reset"
-	ActionHang     = "hang"
-	ActionTruncate = "truncate"
-	ActionThrottle = "throttle"
-	ActionCrash    = "crash"
-	ActionPause    = "pause"
-)
-
-// Action is what a fault does; after loading exactly one field is set.
-//
-// In YAML the action is a mapping with one action key; `status` may be
-// accompanied by `s3_code`, `body`, `headers` and `retry_after`:
+// Action is what a fault does: one of the closed set of injectors
+// actions (injectors.Actions), each of which owns its validation, its
+// rendering and its behaviour on the wire. In YAML it is a mapping with
+// one action key, and the keys that action takes:
 //
 //	{status: 503}  {status: 429, retry_after: 2s}  {delay: 300ms}
 //	{reset: true}  {hang: true}  {truncate: 1KiB}  {throttle: 64KiB}
 //	{crash: {restart_after: 2s}}  {crash: {}}  {pause: 2s}
-type Action struct {
-	Status *StatusAction
-	// Delay holds the request (or response, with on: response) this long.
-	Delay *time.Duration
-	// Reset closes the client connection with a TCP reset, no response.
-	Reset bool
-	// Hang holds the request until the client gives up or the scenario ends.
-	Hang bool
-	// Truncate sends this many bytes of the body, then closes.
-	Truncate *Size
-	// Throttle limits the body to this many bytes per second.
-	Throttle *Size
-	// Crash kills the target (or the workload's process group).
-	Crash *CrashAction
-	// Pause freezes the target (or the workload) for this long. Written
-	// `pause: 2s`.
-	Pause *time.Duration
-}
+//
+// The zero Action (nil) is "no action".
+type Action struct{ injectors.Action }
 
-// Kind returns the name of the action that is set (ActionStatus, ...), or
-// "" when none is.
+// Kind names the action ("status"), or "" when there is none.
 func (a Action) Kind() string {
-	switch {
-	case a.Status != nil:
-		return ActionStatus
-	case a.Delay != nil:
-		return ActionDelay
-	case a.Reset:
-		return ActionReset
-	case a.Hang:
-		return ActionHang
-	case a.Truncate != nil:
-		return ActionTruncate
-	case a.Throttle != nil:
-		return ActionThrottle
-	case a.Crash != nil:
-		return ActionCrash
-	case a.Pause != nil:
-		return ActionPause
+	if a.Action == nil {
+		return ""
 	}
-	return ""
+	return a.Action.Kind()
 }
 
-// StatusAction answers with an error status instead of forwarding (or
-// instead of the upstream's answer, with on: response).
-type StatusAction struct {
-	// Code is the HTTP status, 100..599.
-	Code int
-	// S3Code overrides the S3 error code of the XML body on minio targets
-	// (default derived from Code: 503 ServiceUnavailable, 500 InternalError,
-	// 429 SlowDown, 403 AccessDenied, 401 InvalidAccessKeyId).
-	S3Code string
-	// Body, when set, replaces the protocol-true error body.
-	Body *string
-	// Headers are added to the answer.
-	Headers map[string]string
-	// RetryAfter, when set, is sent as the Retry-After header. Only with
-	// 429 or 503.
-	RetryAfter *RetryAfter
+// String renders the action for people, or "" when there is none.
+func (a Action) String() string {
+	if a.Action == nil {
+		return ""
+	}
+	return a.Action.String()
 }
 
-// RetryAfter is a Retry-After value: a delay (sent as whole seconds,
-// rounded up) or an HTTP-date. Exactly one of Delay/Date is meaningful:
-// Date is zero for a delay.
-type RetryAfter struct {
-	Delay time.Duration
-	Date  time.Time
-}
-
-// CrashAction kills a target or the workload.
-type CrashAction struct {
-	// RestartAfter restarts the target this long after the crash; nil =
-	// never (targets are still brought back before observing). Not
-	// allowed on the workload, which restarts through workload.restarts.
-	RestartAfter *time.Duration `yaml:"restart_after" json:"restart_after,omitempty"`
-}
+// RetryAfter is a Retry-After value (see injectors.RetryAfter).
+type RetryAfter = injectors.RetryAfter
 
 // Outcomes (Expect.Outcome).
 const (
@@ -547,7 +491,7 @@ type RequestsExpect struct {
 // Size is a number of bytes. In YAML it is a plain integer or a string with
 // a unit: B, KiB, MiB, GiB (powers of 1024) or KB, MB, GB (powers of 1000),
 // e.g. 4MiB, "512 KiB", 1000.
-type Size int64
+type Size = injectors.Size
 
 // Comparison operators (Cmp.Op).
 const (

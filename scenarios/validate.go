@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/internal/boundedfile"
 	"github.com/gameday/gameday/internal/glob"
 	"github.com/gameday/gameday/internal/strictyaml"
@@ -64,12 +65,6 @@ func (v *validator) atMost(path string, d *time.Duration, limit time.Duration) {
 		v.errorf(path, "must be at most %s, got %s", limit, *d)
 	}
 }
-
-// actionKeys are the keys of an action mapping that each select an action.
-var actionKeys = []string{ActionStatus, ActionDelay, ActionReset, ActionHang, ActionTruncate, ActionThrottle, ActionCrash, ActionPause}
-
-// statusOnlyKeys go with `status` only.
-var statusOnlyKeys = []string{"s3_code", "body", "headers", "retry_after"}
 
 type validator struct {
 	doc        *strictyaml.Doc
@@ -406,17 +401,11 @@ func (v *validator) faultTarget(p string, f *Fault) {
 	case !v.doc.Has(p + ".target"):
 		v.errorf(p, "missing required key \"target\"")
 	case f.Target == WorkloadTarget:
-		if k := f.Action.Kind(); k != "" && k != ActionCrash && k != ActionPause {
-			v.errorf(p+".action", "a fault on the workload takes crash or pause, not %s", k)
-		}
 		if f.Via != "" && v.sc.Target(f.Via) == nil {
 			v.errorf(p+".via", "unknown target %q (targets: %s)", f.Via, v.targetNames())
 		}
 		if f.Via != "" && f.Match == nil {
 			v.errorf(p+".via", "only with match: a fault without match fires on a timer, not on requests")
-		}
-		if c := f.Action.Crash; c != nil && c.RestartAfter != nil {
-			v.errorf(p+".action.crash.restart_after", "not for the workload: a crashed run is restarted by workload.restarts")
 		}
 	case v.sc.Target(f.Target) == nil:
 		v.errorf(p+".target", "unknown target %q (targets: %s)", f.Target, v.targetNames())
@@ -450,67 +439,24 @@ func (v *validator) expectTargetNames() string {
 	return list(names)
 }
 
+// action runs the action's own validation in the fault's context (the
+// target's kind, the workload, the duration cap) and positions its
+// problems.
 func (v *validator) action(p string, f *Fault) {
 	ap := p + ".action"
-	if !v.doc.Has(ap) {
-		return // missing required key, reported by decoding
+	if f.Action.Action == nil {
+		return // missing or undecodable: reported by decoding
 	}
-	var present []string
-	for _, k := range actionKeys {
-		if v.doc.Has(ap + "." + k) {
-			present = append(present, k)
+	c := injectors.ActionContext{Workload: f.Target == WorkloadTarget, MaxDuration: MaxTimeout}
+	if t := v.sc.Target(f.Target); t != nil {
+		c.Kind = ProxyKind(t.Kind)
+	}
+	for _, pr := range f.Action.Validate(c) {
+		path := ap
+		if pr.Key != "" {
+			path = ap + "." + pr.Key
 		}
-	}
-	switch len(present) {
-	case 0:
-		v.errorf(ap, "needs one action: %s", strings.Join(actionKeys, ", "))
-		return
-	case 1:
-	default:
-		v.errorf(ap, "has %d actions (%s); a fault takes exactly one", len(present), strings.Join(present, ", "))
-	}
-	a := f.Action
-	for _, k := range []string{ActionReset, ActionHang} {
-		if v.doc.Has(ap+"."+k) && ((k == ActionReset && !a.Reset) || (k == ActionHang && !a.Hang)) {
-			v.errorf(ap+"."+k, "must be true (leave the key out for no %s)", k)
-		}
-	}
-	if a.Status == nil {
-		for _, k := range statusOnlyKeys {
-			if v.doc.Has(ap + "." + k) {
-				v.errorf(ap+"."+k, "only with status")
-			}
-		}
-	} else {
-		s := a.Status
-		if s.Code < 100 || s.Code > 599 {
-			v.errorf(ap+".status", "invalid HTTP status %d: want 100..599", s.Code)
-		}
-		if s.RetryAfter != nil && s.Code != 429 && s.Code != 503 {
-			v.errorf(ap+".retry_after", "only with status 429 or 503, not %d", s.Code)
-		}
-		if v.doc.Has(ap+".s3_code") && !s3CodeRE.MatchString(s.S3Code) {
-			v.errorf(ap+".s3_code", "invalid S3 error code %q", s.S3Code)
-		} else if t := v.sc.Target(f.Target); v.doc.Has(ap+".s3_code") && t != nil && t.Kind == KindStub {
-			v.errorf(ap+".s3_code", "only for minio targets; stub target %q answers with a JSON error body", t.Name)
-		}
-	}
-	if a.Delay != nil && *a.Delay <= 0 {
-		v.errorf(ap+".delay", "must be positive, got %s", *a.Delay)
-	}
-	if a.Pause != nil && *a.Pause <= 0 {
-		v.errorf(ap+".pause", "must be positive, got %s", *a.Pause)
-	}
-	if a.Throttle != nil && *a.Throttle <= 0 {
-		v.errorf(ap+".throttle", "must be a positive rate in bytes per second")
-	}
-	if c := a.Crash; c != nil && c.RestartAfter != nil && *c.RestartAfter < 0 {
-		v.errorf(ap+".crash.restart_after", "must not be negative, got %s", *c.RestartAfter)
-	}
-	v.atMost(ap+".delay", a.Delay, MaxTimeout)
-	v.atMost(ap+".pause", a.Pause, MaxTimeout)
-	if c := a.Crash; c != nil {
-		v.atMost(ap+".crash.restart_after", c.RestartAfter, MaxTimeout)
+		v.errorf(path, "%s", pr.Msg)
 	}
 }
 

@@ -3,14 +3,14 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"math"
-	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
 
+	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/internal/strictyaml"
 )
 
@@ -34,60 +34,8 @@ func (s *Scenario) RunIDFor(seed int64, n int) string {
 	return id
 }
 
-// ---- Size ----
-
-var sizeUnits = []struct {
-	suffix string
-	mult   int64
-}{
-	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
-	{"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000},
-	{"B", 1},
-}
-
 // ParseSize parses "1024", "4MiB", "512 KiB", "1MB".
-func ParseSize(s string) (Size, error) {
-	t := strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range sizeUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			t = strings.TrimSpace(strings.TrimSuffix(t, u.suffix))
-			mult = u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid size %q: want bytes, or a number with KiB, MiB, GiB, KB, MB or GB (e.g. 4MiB)", s)
-	}
-	if n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("size %q is too large", s)
-	}
-	return Size(n * mult), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (z *Size) UnmarshalText(b []byte) error {
-	v, err := ParseSize(string(b))
-	if err != nil {
-		return err
-	}
-	*z = v
-	return nil
-}
-
-// String formats z with the largest binary unit that divides it.
-func (z Size) String() string {
-	for _, u := range []struct {
-		s string
-		m int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if z != 0 && int64(z)%u.m == 0 {
-			return fmt.Sprintf("%d%s", int64(z)/u.m, u.s)
-		}
-	}
-	return strconv.FormatInt(int64(z), 10)
-}
+func ParseSize(s string) (Size, error) { return injectors.ParseSize(s) }
 
 // ---- Cmp ----
 
@@ -348,91 +296,36 @@ func boolInto(d *strictyaml.Decoder, n ast.Node, b *bool) error {
 	return nil
 }
 
-// ---- RetryAfter ----
-
-// UnmarshalText implements encoding.TextUnmarshaler: a duration ("2s") or an
-// HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT").
-func (r *RetryAfter) UnmarshalText(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if s == "0" {
-		*r = RetryAfter{}
-		return nil
-	}
-	if d, err := time.ParseDuration(s); err == nil {
-		if d < 0 {
-			return fmt.Errorf("retry_after must not be negative, got %s", s)
-		}
-		if d%time.Second != 0 {
-			return fmt.Errorf("%s is not a whole number of seconds: Retry-After is sent in whole seconds (write e.g. %s)", s, ((d + time.Second - 1) / time.Second * time.Second).String())
-		}
-		*r = RetryAfter{Delay: d}
-		return nil
-	}
-	if t, err := http.ParseTime(s); err == nil {
-		*r = RetryAfter{Date: t.UTC()}
-		return nil
-	}
-	return fmt.Errorf("invalid retry_after %q: want a duration such as \"2s\" or an HTTP-date such as \"Wed, 21 Oct 2015 07:28:00 GMT\"", s)
-}
-
-// HeaderValue returns the Retry-After header value: the delay in whole
-// seconds (loading rejects fractions; one built in Go is rounded up), or the
-// HTTP-date.
-func (r RetryAfter) HeaderValue() string {
-	if !r.Date.IsZero() {
-		return r.Date.UTC().Format(http.TimeFormat)
-	}
-	secs := (r.Delay + time.Second - 1) / time.Second
-	return strconv.FormatInt(int64(secs), 10)
-}
-
-// String returns the value as it would be written in YAML.
-func (r RetryAfter) String() string {
-	if !r.Date.IsZero() {
-		return r.Date.UTC().Format(http.TimeFormat)
-	}
-	return r.Delay.String()
-}
-
 // ---- Action ----
 
-// actionYAML is the YAML shape of an action: one mapping with the action
-// keys side by side.
-type actionYAML struct {
-	Status     *int              `yaml:"status" json:"status,omitempty" jsonschema:"minimum=100,maximum=599"`
-	S3Code     string            `yaml:"s3_code" json:"s3_code,omitempty"`
-	Body       *string           `yaml:"body" json:"body,omitempty"`
-	Headers    map[string]string `yaml:"headers" json:"headers,omitempty"`
-	RetryAfter *RetryAfter       `yaml:"retry_after" json:"retry_after,omitempty"`
-	Delay      *time.Duration    `yaml:"delay" json:"delay,omitempty"`
-	Reset      *bool             `yaml:"reset" json:"reset,omitempty"`
-	Hang       *bool             `yaml:"hang" json:"hang,omitempty"`
-	Truncate   *Size             `yaml:"truncate" json:"truncate,omitempty"`
-	Throttle   *Size             `yaml:"throttle" json:"throttle,omitempty"`
-	Crash      *CrashAction      `yaml:"crash" json:"crash,omitempty"`
-	Pause      *time.Duration    `yaml:"pause" json:"pause,omitempty"`
-}
-
-// UnmarshalStrictYAML implements strictyaml.Unmarshaler. Cross-field checks
-// (exactly one action, status-only keys) are done by validation, which has
-// the positions; here the shape is decoded.
+// UnmarshalStrictYAML implements strictyaml.Unmarshaler: the mapping names
+// one action by its key (status, delay, ...); the whole mapping then
+// decodes into that action's own shape, so a key it does not take is an
+// unknown key. Validation of the values is the action's own (Validate),
+// run by the scenario validator, which knows the fault's context.
 func (a *Action) UnmarshalStrictYAML(d *strictyaml.Decoder, n ast.Node) error {
+	kinds := injectors.ActionKinds()
+	names := strings.Join(kinds[:len(kinds)-1], ", ") + " or " + kinds[len(kinds)-1]
 	if strictyaml.Kind(n) != "mapping" {
-		return fmt.Errorf("expected a mapping with one action (status, delay, reset, hang, truncate, throttle, crash or pause), got %s", strictyaml.Describe(n))
+		return fmt.Errorf("expected a mapping with one action (%s), got %s", names, strictyaml.Describe(n))
 	}
-	var raw actionYAML
-	d.Decode(n, &raw)
-	*a = Action{
-		Delay:    raw.Delay,
-		Reset:    raw.Reset != nil && *raw.Reset,
-		Hang:     raw.Hang != nil && *raw.Hang,
-		Truncate: raw.Truncate,
-		Throttle: raw.Throttle,
-		Crash:    raw.Crash,
-		Pause:    raw.Pause,
+	var present []string
+	for _, e := range d.Entries(n) {
+		if slices.Contains(kinds, e.Key) {
+			present = append(present, e.Key)
+		}
 	}
-	if raw.Status != nil {
-		a.Status = &StatusAction{Code: *raw.Status, S3Code: raw.S3Code, Body: raw.Body, Headers: raw.Headers, RetryAfter: raw.RetryAfter}
+	switch len(present) {
+	case 0:
+		return fmt.Errorf("needs one action: %s", strings.Join(kinds, ", "))
+	case 1:
+	default:
+		return fmt.Errorf("has %d actions (%s); a fault takes exactly one", len(present), strings.Join(present, ", "))
 	}
+	act := injectors.NewAction(present[0])
+	shape, apply := injectors.YAMLShape(act)
+	d.Decode(n, shape)
+	apply()
+	a.Action = act
 	return nil
 }

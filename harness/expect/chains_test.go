@@ -10,6 +10,7 @@ import (
 
 	"github.com/gameday/gameday/harness/expect"
 	"github.com/gameday/gameday/harness/observe"
+	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -135,8 +136,8 @@ var _ = Describe("faults_fired", func() {
 	faults := func() []*scenarios.Fault {
 		opt := true
 		return []*scenarios.Fault{
-			{Name: "one-503", Target: "storage", Match: &scenarios.Match{Method: scenarios.Methods{"GET"}, Path: "/features/*"}, Action: scenarios.Action{Status: &scenarios.StatusAction{Code: 503}}},
-			{Name: "maybe", Target: "storage", Action: scenarios.Action{Status: &scenarios.StatusAction{Code: 500}}, Optional: &opt},
+			{Name: "one-503", Target: "storage", Match: &scenarios.Match{Method: scenarios.Methods{"GET"}, Path: "/features/*"}, Action: scenarios.Action{Action: &injectors.Status{Code: 503}}},
+			{Name: "maybe", Target: "storage", Action: scenarios.Action{Action: &injectors.Status{Code: 500}}, Optional: &opt},
 		}
 	}
 

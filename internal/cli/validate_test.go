@@ -98,7 +98,7 @@ func TestValidateMixesGoodAndBad(t *testing.T) {
 	if out != "ok "+good+"\n" {
 		t.Errorf("stdout %q", out)
 	}
-	if !strings.Contains(errOut, "nowhere: no such file or directory\n") || !strings.Contains(errOut, bad+":15:5: ") {
+	if !strings.Contains(errOut, "nowhere: no such file or directory\n") || !strings.Contains(errOut, bad+":15:13: ") {
 		t.Errorf("stderr:\n%s", errOut)
 	}
 }

@@ -123,7 +123,7 @@ func (s *stack) arm(rules ...injectors.Rule) {
 
 func featureFault(name string, status int, times int) injectors.Rule {
 	return injectors.Rule{Name: name, Match: injectors.Match{Methods: []string{"GET"}, Path: "/features/*"},
-		Action: injectors.Action{Status: &injectors.Status{Code: status}}, Schedule: injectors.Schedule{Times: times}}
+		Action: &injectors.Status{Code: status}, Schedule: injectors.Schedule{Times: times}}
 }
 
 func firing(ns []receiver.Notification) []receiver.Notification {
