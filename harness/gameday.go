@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -252,70 +251,13 @@ func FaultTable(faults []*scenarios.Fault) string {
 		if f.Via != "" {
 			target += " via " + f.Via
 		}
-		fmt.Fprintf(&b, "  %-24s %-14s %-28s %-22s %s\n", f.Name, target, describeMatch(f), f.Action.String(), describeSchedule(f))
+		match := f.Match.String()
+		if f.IsTimer() {
+			match = "(timer)"
+		}
+		fmt.Fprintf(&b, "  %-24s %-14s %-28s %-22s %s\n", f.Name, target, match, f.Action.String(), f.Schedule())
 	}
 	return b.String()
-}
-
-func describeMatch(f *scenarios.Fault) string {
-	if f.IsTimer() {
-		return "(timer)"
-	}
-	m := f.Match
-	if m == nil {
-		return "every request"
-	}
-	var parts []string
-	if len(m.Method) > 0 {
-		parts = append(parts, strings.Join(m.Method, "|"))
-	}
-	if m.Path != "" {
-		parts = append(parts, m.Path)
-	}
-	for _, k := range sortedKeys(m.Headers) {
-		parts = append(parts, k+": "+m.Headers[k])
-	}
-	for _, k := range sortedKeys(m.Query) {
-		parts = append(parts, "?"+k+"="+m.Query[k])
-	}
-	if len(parts) == 0 {
-		return "every request"
-	}
-	return strings.Join(parts, " ")
-}
-
-func describeSchedule(f *scenarios.Fault) string {
-	var parts []string
-	if f.After != nil {
-		parts = append(parts, "after "+f.After.String())
-	}
-	if f.Until != nil {
-		parts = append(parts, "until "+f.Until.String())
-	}
-	for _, k := range []struct {
-		name string
-		n    *int
-	}{{"skip", f.Skip}, {"every", f.Every}, {"times", f.Times}} {
-		if k.n != nil {
-			parts = append(parts, fmt.Sprintf("%s %d", k.name, *k.n))
-		}
-	}
-	if f.Probability != nil {
-		parts = append(parts, fmt.Sprintf("probability %g", *f.Probability))
-	}
-	if len(parts) == 0 {
-		return "always"
-	}
-	return strings.Join(parts, ", ")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ClientCommands renders ready-to-paste commands for the clients people

@@ -95,50 +95,7 @@ func whySilent(f *scenarios.Fault, o *observe.Observations, log string) string {
 			top = append(top, k)
 		}
 	}
-	return fmt.Sprintf("%s saw %d requests: %s; none matched %s", who, n, strings.Join(top, ", "), describeMatch(f))
-}
-
-// describeMatch renders a fault's match and schedule for a message.
-func describeMatch(f *scenarios.Fault) string {
-	var parts []string
-	if m := f.Match; m != nil {
-		if len(m.Method) > 0 {
-			parts = append(parts, strings.Join(m.Method, "|"))
-		}
-		if m.Path != "" {
-			parts = append(parts, m.Path)
-		}
-		for _, k := range sortedKeys(m.Headers) {
-			parts = append(parts, fmt.Sprintf("%s: %s", k, m.Headers[k]))
-		}
-		for _, k := range sortedKeys(m.Query) {
-			parts = append(parts, fmt.Sprintf("?%s=%s", k, m.Query[k]))
-		}
-	}
-	if len(parts) == 0 {
-		parts = append(parts, "any request")
-	}
-	out := strings.Join(parts, " ")
-	var sched []string
-	if f.After != nil {
-		sched = append(sched, "after "+f.After.String())
-	}
-	if f.Every != nil {
-		sched = append(sched, fmt.Sprintf("every %d", *f.Every))
-	}
-	if len(sched) > 0 {
-		out += " (" + strings.Join(sched, ", ") + ")"
-	}
-	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return fmt.Sprintf("%s saw %d requests: %s; none matched %s", who, n, strings.Join(top, ", "), matchOf(f))
 }
 
 func fmtOffsetDur(d time.Duration) string {
@@ -146,4 +103,13 @@ func fmtOffsetDur(d time.Duration) string {
 		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+// matchOf renders what a fault matches, with its schedule when it has one.
+func matchOf(f *scenarios.Fault) string {
+	out := f.Match.String()
+	if s := f.Schedule(); s != "always" {
+		out += " (" + s + ")"
+	}
+	return out
 }
