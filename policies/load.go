@@ -56,6 +56,7 @@ func Parse(file string, data []byte, getenv func(string) string) (*Policy, error
 	var p Policy
 	doc, errs := strictyaml.Decode(file, data, &p)
 	p.File = file
+	p.doc = doc
 	applyDefaults(&p, doc)
 	errs = append(errs, validate(&p, doc, errs)...)
 	if len(errs) > 0 {

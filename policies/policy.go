@@ -10,7 +10,11 @@
 // sub-packages import this package, never the reverse.
 package policies
 
-import "time"
+import (
+	"time"
+
+	"github.com/gameday/gameday/internal/strictyaml"
+)
 
 // Policy is one policy file. Only Retry is required; Load fills every other
 // section with its documented default.
@@ -31,6 +35,9 @@ type Policy struct {
 
 	// File is the path the policy was loaded from ("" when built in Go).
 	File string `yaml:"-" json:"-"`
+
+	// doc is what the loader learnt of the file: which keys it wrote.
+	doc *strictyaml.Doc
 }
 
 // Retry is the retry section.
@@ -220,4 +227,14 @@ type PagerDutyReceiver struct {
 	URL string `yaml:"url,required" json:"url"`
 	// RoutingKey is the integration's routing key.
 	RoutingKey string `yaml:"routing_key,required" json:"routing_key"`
+}
+
+// Written reports whether the file wrote the dotted key (e.g.
+// "retry.overall_timeout"), as opposed to a default filled in by the
+// loader. A policy built in Go (not loaded) counts every key as written.
+func (p *Policy) Written(key string) bool {
+	if p.doc == nil {
+		return true
+	}
+	return p.doc.Has(key)
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,15 +50,11 @@ func newPolicyCheckCmd() *cobra.Command {
 			if clientRetries < 0 || clientRetries > maxClientRetries {
 				return badInput(fmt.Errorf("policy check: --client-retries %d: want 0 to %d", clientRetries, maxClientRetries))
 			}
-			raw, err := policies.ReadFile(args[0])
+			p, err := policies.Load(args[0])
 			if err != nil {
 				return fileErrors(cmd.ErrOrStderr(), err)
 			}
-			p, err := policies.Parse(args[0], raw, os.Getenv)
-			if err != nil {
-				return fileErrors(cmd.ErrOrStderr(), err)
-			}
-			rep := check.Run(p, check.Options{SLA: sla, ClientRetries: clientRetries, Explicit: check.ExplicitKeys(raw)})
+			rep := check.Run(p, check.Options{SLA: sla, ClientRetries: clientRetries})
 			if err := rep.Write(cmd.OutOrStdout()); err != nil {
 				return infra(fmt.Errorf("policy check: write: %w", err))
 			}

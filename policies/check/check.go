@@ -8,7 +8,7 @@
 // evaluating them over enumerated inputs, not by reading their text.
 //
 //	p, err := policies.Load(file)
-//	rep := check.Run(p, check.Options{SLA: 10 * time.Minute, Explicit: check.ExplicitKeys(raw)})
+//	rep := check.Run(p, check.Options{SLA: 10 * time.Minute})
 //	rep.Write(os.Stdout)
 //	if rep.Failed() { ... }
 package check
@@ -23,7 +23,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gameday/gameday/internal/strictyaml"
 	"github.com/gameday/gameday/policies"
 	"github.com/gameday/gameday/policies/alerting/condition"
 	"github.com/gameday/gameday/policies/classify"
@@ -39,30 +38,8 @@ type Options struct {
 	ClientRetries int
 	// Explicit reports whether a dotted key (e.g. retry.overall_timeout) is
 	// written in the file, as opposed to filled in by a default. Nil means
-	// every key counts as written.
+	// the policy's own Written (what its loader saw).
 	Explicit func(key string) bool
-}
-
-// ExplicitKeys returns an Options.Explicit for the policy file's raw
-// bytes. A file that does not parse counts as having no keys.
-func ExplicitKeys(raw []byte) func(string) bool {
-	var doc map[string]any
-	if _, errs := strictyaml.Decode("policy", raw, &doc); len(errs) > 0 {
-		doc = nil
-	}
-	return func(key string) bool {
-		var cur any = doc
-		for _, part := range strings.Split(key, ".") {
-			m, ok := cur.(map[string]any)
-			if !ok {
-				return false
-			}
-			if cur, ok = m[part]; !ok {
-				return false
-			}
-		}
-		return true
-	}
 }
 
 // Operation is the worst case of an operation whose errors fall in one
@@ -229,7 +206,7 @@ func retried(p *policies.Policy, class policies.Class) (bool, int) {
 // Run checks p.
 func Run(p *policies.Policy, opts Options) Report {
 	if opts.Explicit == nil {
-		opts.Explicit = func(string) bool { return true }
+		opts.Explicit = p.Written
 	}
 	rep := Report{File: p.File, Policy: p, Options: opts}
 	add := func(check string, ok bool, format string, args ...any) {

@@ -21,14 +21,14 @@ func load(file string) (*policies.Policy, check.Options) {
 	Expect(err).NotTo(HaveOccurred())
 	p, err := policies.Parse(file, raw, nil)
 	Expect(err).NotTo(HaveOccurred())
-	return p, check.Options{Explicit: check.ExplicitKeys(raw)}
+	return p, check.Options{}
 }
 
 func parse(yaml string) (*policies.Policy, check.Options) {
 	GinkgoHelper()
 	p, err := policies.Parse("inline.yaml", []byte(yaml), nil)
 	Expect(err).NotTo(HaveOccurred())
-	return p, check.Options{Explicit: check.ExplicitKeys([]byte(yaml))}
+	return p, check.Options{}
 }
 
 func violations(rep check.Report) []string {
