@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -10,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/pipeline"
-	"github.com/gameday/gameday/policies/alerting"
 	"github.com/gameday/gameday/policies/retry"
 )
 
@@ -49,35 +46,11 @@ failure, 2 on a bad environment or policy file.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			alertLog := slog.New(slog.NewTextHandler(stderr, nil)).With("component", "alerting")
-			out := pipeline.Run(ctx, cfg, pipeline.Options{
-				Log: stderr,
-				AfterRun: func(ctx context.Context, o pipeline.Outcome) {
-					_, _ = alerting.Notify(ctx, cfg.Policy, alertOutcome(o), os.Getenv, alertLog)
-				},
-			})
+			out := pipeline.Run(ctx, cfg, pipeline.Options{Log: stderr, AfterRun: pipeline.NotifyAlerts(cfg, stderr)})
 			if !out.Success {
 				return failed(nil)
 			}
 			return nil
 		},
-	}
-}
-
-// alertOutcome maps a pipeline outcome onto what alerting evaluates.
-func alertOutcome(o pipeline.Outcome) alerting.Outcome {
-	return alerting.Outcome{
-		Pipeline:     o.Pipeline,
-		Step:         o.Step,
-		RunID:        o.RunID,
-		Success:      o.Success,
-		ErrorClass:   string(o.ErrorClass),
-		Error:        o.Error,
-		Attempts:     o.Attempts,
-		LastLogLines: o.LastLogLines,
-		ScheduledAt:  o.ScheduledAt,
-		RunStartedAt: o.RunStartedAt,
-		EndedAt:      o.EndedAt,
-		SLA:          o.SLA,
 	}
 }

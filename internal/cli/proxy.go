@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"sort"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -51,9 +47,7 @@ named by a fault of FILE. --listen takes loopback addresses only
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("seed") {
-				var b [8]byte
-				_, _ = rand.Read(b[:])
-				o.seed = int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+				o.seed = scenarios.RandomSeed(nil)
 			}
 			ctx := cmd.Context()
 			if ctx == nil {
@@ -71,50 +65,6 @@ named by a fault of FILE. --listen takes loopback addresses only
 	f.StringVar(&o.kind, "kind", "s3", "protocol of injected errors: s3 (S3 XML) or json")
 	f.StringVar(&o.target, "target", "", "apply the faults of this target (and those without one); it must be named by a fault; default: the only target the file names")
 	return cmd
-}
-
-// proxyRules loads the faults file and translates it for the proxy's
-// target. It also returns the names of the timer faults (crash or pause
-// without match), which a standalone proxy cannot fire and leaves out.
-func proxyRules(path, target string) ([]injectors.Rule, []string, error) {
-	faults, err := scenarios.LoadFaults(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	named := map[string]bool{}
-	for _, f := range faults {
-		if f.Target != "" {
-			named[f.Target] = true
-		}
-	}
-	var names []string
-	for n := range named {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	switch {
-	case target != "" && !named[target]:
-		return nil, nil, fmt.Errorf("%s: --target %q: no fault names it (targets named: %s)", path, target, namesOrNone(names))
-	case target != "":
-	case len(names) == 1:
-		target = names[0]
-	case len(names) > 1:
-		return nil, nil, fmt.Errorf("%s: faults name targets %s; choose one with --target", path, strings.Join(names, ", "))
-	}
-	var timers []string
-	for _, f := range faults {
-		if f.IsTimer() && (f.Target == "" || f.Target == target) {
-			timers = append(timers, f.Name)
-		}
-	}
-	return harness.ProxyRules(faults, target), timers, nil
-}
-
-func namesOrNone(names []string) string {
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
 }
 
 // checkListen accepts only loopback listen addresses: a standalone proxy or
@@ -151,44 +101,6 @@ func fileErrors(stderr io.Writer, err error) error {
 	return badInput(err)
 }
 
-// ruleTotals adds up rule counters by rule name across reloads: Arm starts
-// the counters of the new rules afresh.
-type ruleTotals struct {
-	order []string
-	sum   map[string]injectors.RuleCounter
-}
-
-func (t *ruleTotals) add(cs []injectors.RuleCounter) {
-	if t.sum == nil {
-		t.sum = map[string]injectors.RuleCounter{}
-	}
-	for _, c := range cs {
-		cur, ok := t.sum[c.Name]
-		if !ok {
-			t.order = append(t.order, c.Name)
-			cur.Name = c.Name
-		}
-		cur.Matched += c.Matched
-		cur.Injected += c.Injected
-		t.sum[c.Name] = cur
-	}
-}
-
-// with returns the totals plus the current counters, in order of first
-// appearance.
-func (t *ruleTotals) with(current []injectors.RuleCounter) []injectors.RuleCounter {
-	all := &ruleTotals{}
-	for _, n := range t.order {
-		all.add([]injectors.RuleCounter{t.sum[n]})
-	}
-	all.add(current)
-	out := make([]injectors.RuleCounter, 0, len(all.order))
-	for _, n := range all.order {
-		out = append(out, all.sum[n])
-	}
-	return out
-}
-
 func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) error {
 	if o.upstream == "" {
 		return badInput(errors.New("proxy: --upstream is required"))
@@ -207,11 +119,10 @@ func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) err
 	if err := checkListen("proxy", o.listen); err != nil {
 		return badInput(err)
 	}
-	rules, timers, err := proxyRules(o.faults, o.target)
-	if err != nil {
+	// The first load decides the exit code: a bad file is exit 2.
+	if _, _, err := harness.StandaloneRules(o.faults, o.target); err != nil {
 		return fileErrors(stderr, err)
 	}
-
 	var journal io.Writer
 	if o.journal != "" {
 		jf, err := os.OpenFile(o.journal, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
@@ -221,74 +132,42 @@ func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) err
 		defer jf.Close()
 		journal = jf
 	}
-	target := o.target
-	if target == "" {
-		target = up.Host
-	}
-	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "gameday proxy: "+format+"\n", args...) }
-	ignored := func(timers []string) {
-		for _, name := range timers {
-			logf("fault %s: a timer fault (crash or pause without match) is ignored: a standalone proxy owns no process to crash or pause", name)
-		}
-	}
-	ignored(timers)
-	noProcess := func(what string) func(context.Context, injectors.Rule) error {
-		return func(_ context.Context, r injectors.Rule) error {
-			logf("fault %s: %s fired; a standalone proxy owns no process, so only the connection is affected", r.Name, what)
-			return nil
-		}
-	}
-	p, err := injectors.New(injectors.Config{
-		Upstream: up, Listen: o.listen, Kind: kind, Target: target, Journal: journal, Seed: o.seed,
-		OnCrash: noProcess("crash"), OnPause: noProcess("pause"),
-	})
-	if err != nil {
-		return infra(fmt.Errorf("proxy: %w", err))
-	}
-	if err := p.Arm(rules); err != nil {
-		_ = p.Close()
-		return badInput(fmt.Errorf("proxy: %s: %w", o.faults, err))
-	}
-
 	stop, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	err = harness.ServeStandalone(stop, harness.StandaloneOptions{
+		Upstream: up, Listen: o.listen, Kind: kind, Faults: o.faults, Target: o.target,
+		Journal: journal, Seed: o.seed, Reload: hangups(stop), Stdout: stdout,
+		Log: func(format string, args ...any) { fmt.Fprintf(stderr, "gameday proxy: "+format+"\n", args...) },
+	})
+	var bad *harness.BadRulesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &bad):
+		return badInput(fmt.Errorf("proxy: %w", err))
+	}
+	return infra(fmt.Errorf("proxy: %w", err))
+}
+
+// hangups turns SIGHUP into reload requests until ctx ends.
+func hangups(ctx context.Context) <-chan struct{} {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-
-	if err := p.Start(stop); err != nil {
-		_ = p.Close()
-		return infra(fmt.Errorf("proxy: %w", err))
-	}
-	fmt.Fprintf(stdout, "gameday proxy listening on %s -> %s (%d rules, seed %d)\n", p.URL(), up, len(rules), o.seed)
-
-	var totals ruleTotals
-	for {
-		select {
-		case <-stop.Done():
-			err := p.Close()
-			for _, c := range totals.with(p.Counters()) {
-				logf("fault %s: matched %d, injected %d", c.Name, c.Matched, c.Injected)
+	reload := make(chan struct{})
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
 			}
-			if err != nil {
-				return infra(fmt.Errorf("proxy: %w", err))
-			}
-			return nil
-		case <-hup:
-			next, timers, err := proxyRules(o.faults, o.target)
-			if err != nil {
-				logf("reload %s failed, keeping the previous %d rules: %s", o.faults, len(p.Counters()), strings.ReplaceAll(err.Error(), "\n", "; "))
-				continue
-			}
-			// Arm restarts the counters: keep what the old rules counted.
-			prev := p.Counters()
-			if err := p.Arm(next); err != nil {
-				logf("reload %s failed, keeping the previous %d rules: %v", o.faults, len(prev), err)
-				continue
-			}
-			totals.add(prev)
-			ignored(timers)
-			logf("reloaded %s: %d rules", o.faults, len(next))
 		}
-	}
+	}()
+	return reload
 }

@@ -9,9 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -170,12 +168,12 @@ Precedence 2, then 3, then 1.`,
 				Console: console,
 				Command: "gameday run " + strings.Join(os.Args[min(2, len(os.Args)):], " "),
 			}
-			kept := &keptRuns{}
+			kept := &harness.KeptRuns{}
 			if keep {
-				opts.Keep = kept.add
+				opts.Keep = kept.Add
 			}
 			// Whatever happens below, nothing kept outlives the command.
-			defer kept.closeAll()
+			defer kept.CloseAll()
 			res, err := harness.RunScenarios(ctx, list, opts)
 			console.Close()
 			if res != nil {
@@ -203,7 +201,7 @@ Precedence 2, then 3, then 1.`,
 			if ctx.Err() != nil {
 				return infra(errors.New("run interrupted; partial report written"))
 			}
-			if kept.len() > 0 {
+			if kept.Len() > 0 {
 				holdKept(ctx, stdout, kept)
 			}
 			switch res.ExitCode() {
@@ -284,63 +282,12 @@ func record(ctx context.Context, w io.Writer, res *reports.Result, histFile, met
 	return nil
 }
 
-// keptRuns collects the runs --keep-on-failure kept up; scenarios add to it
-// from their own goroutines.
-type keptRuns struct {
-	mu   sync.Mutex
-	runs []*harness.Kept
-}
-
-func (k *keptRuns) add(r *harness.Kept) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.runs = append(k.runs, r)
-}
-
-func (k *keptRuns) len() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.runs)
-}
-
-// closeAll tears every kept run down; it is safe to call more than once.
-func (k *keptRuns) closeAll() {
-	k.mu.Lock()
-	runs := k.runs
-	k.runs = nil
-	k.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, r := range runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.Close(ctx)
-		}()
-	}
-	wg.Wait()
-}
-
-// holdKept prints the endpoints of the kept runs and waits for Ctrl-C (or
-// SIGTERM), then tears them down.
-func holdKept(ctx context.Context, w io.Writer, kept *keptRuns) {
+// holdKept holds the kept runs until Ctrl-C (or SIGTERM); a second Ctrl-C
+// exits at once.
+func holdKept(ctx context.Context, w io.Writer, kept *harness.KeptRuns) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	kept.mu.Lock()
-	runs := append([]*harness.Kept(nil), kept.runs...)
-	kept.mu.Unlock()
-	sort.Slice(runs, func(i, j int) bool { return runs[i].Name < runs[j].Name })
-	fmt.Fprintf(w, "\n--keep-on-failure: %d failed %s kept up, faults disarmed\n", len(runs), plural(len(runs), "scenario", "scenarios"))
-	for _, r := range runs {
-		fmt.Fprintf(w, "\nkept %s (seed %d):\n%s", r.Name, r.Seed, r.Endpoints)
-	}
-	fmt.Fprintf(w, "\nrunning until Ctrl-C\n")
-	<-ctx.Done()
-	stop() // a second Ctrl-C exits at once
-	fmt.Fprintf(w, "interrupted: tearing down\n")
-	kept.closeAll()
-	fmt.Fprintf(w, "stopped: every kept target, proxy and receiver is gone\n")
+	go func() { <-ctx.Done(); stop() }()
+	kept.Hold(ctx, w)
 }
 
 func plural(n int, one, many string) string {
