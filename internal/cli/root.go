@@ -88,6 +88,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newListCmd(),
 		newSchemaCmd(),
 		newPipelineCmd(),
+		newMergeCmd(),
 	)
 	return root
 }

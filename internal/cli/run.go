@@ -33,9 +33,11 @@ func newRunCmd() *cobra.Command {
 		repeat   int
 		keep     bool
 		evidence int
+		shardArg string
+		uploadTo string
 	)
 	cmd := &cobra.Command{
-		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure]",
+		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure] [--shard I/N] [--upload s3://bucket/prefix]",
 		Short: "Run scenarios end to end: boot targets, inject faults, run the workload, judge, report",
 		Long: `Run every scenario in PATH... (files, or folders whose *.yaml files are read):
 boot its targets, seed them, start a fault proxy in front of each and the alert
@@ -69,6 +71,19 @@ On a terminal the progress is live and coloured; when stdout is not a
 terminal, or CI is set (CI=true), it is plain lines without escape codes.
 Either way the output ends with the table of results.
 
+--shard I/N runs only the I-th of N parts of the scenario × seed pairs
+(seeds under --repeat included): every pair lands in exactly one shard,
+the same one every time, whatever the order of the files, so N CI jobs
+with 1/N .. N/N run everything once; gameday merge combines their outputs.
+Every scenario needs a fixed seed (the file's, or --seed). --shard job/N
+takes I from $JOB_COMPLETION_INDEX+1 (a Kubernetes Indexed Job's pod). A
+shard with nothing to run writes an empty report and exits 0.
+
+--upload s3://bucket/prefix copies the output folder there when the run
+is over (below shard-I-of-N/ when sharded), for gameday merge s3://...
+The endpoint and credentials come from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY and AWS_REGION. A failed upload is exit 3.
+
 Exit codes: 0 every expectation held; 1 an expectation failed; 2 bad input;
 3 infrastructure (a target could not start or died unasked, or the run was
 interrupted). Precedence 2, then 3, then 1.`,
@@ -98,6 +113,14 @@ interrupted). Precedence 2, then 3, then 1.`,
 			var seedp *int64
 			if cmd.Flags().Changed("seed") {
 				seedp = &seed
+			}
+			only, shardOf, err := parseShard(shardArg, list, seedp, repeat)
+			if err != nil {
+				return err
+			}
+			upload, err := parseUpload(uploadTo, shardOf)
+			if err != nil {
+				return err
 			}
 			bin, err := pipelineBinary(list)
 			if err != nil {
@@ -133,6 +156,7 @@ interrupted). Precedence 2, then 3, then 1.`,
 				Console: console,
 				Command: "gameday run " + strings.Join(os.Args[min(2, len(os.Args)):], " "),
 			}
+			opts.Only, opts.Shard = only, shardOf
 			kept := &keptRuns{}
 			if keep {
 				opts.Keep = kept.add
@@ -157,6 +181,11 @@ interrupted). Precedence 2, then 3, then 1.`,
 			if ctx.Err() != nil {
 				return infra(errors.New("run interrupted; partial report written"))
 			}
+			if upload != nil {
+				if err := upload.upload(ctx, stdout, out); err != nil {
+					return err
+				}
+			}
 			if kept.len() > 0 {
 				holdKept(ctx, stdout, kept)
 			}
@@ -177,6 +206,8 @@ interrupted). Precedence 2, then 3, then 1.`,
 	f.StringSliceVar(&filter, "filter", nil, "run only scenarios with this name or tag (repeatable; globs allowed)")
 	f.IntVar(&repeat, "repeat", 1, "run every scenario N times with seeds S, S+1, ... and report how often each expectation held")
 	f.IntVar(&evidence, "evidence-runs", scenarios.DefaultEvidenceRuns, "extra runs on fresh stacks that gather waits when a backoff verdict is inconclusive (overrides the files' evidence_runs; 0: none)")
+	f.StringVar(&shardArg, "shard", "", "run only part I of N of the scenario × seed pairs (I/N, or job/N for a Kubernetes Indexed Job)")
+	f.StringVar(&uploadTo, "upload", "", "copy the output folder to s3://bucket/prefix when done (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...)")
 	f.BoolVar(&keep, "keep-on-failure", false, "keep a failed scenario's targets up, print their endpoints and env file, and wait for Ctrl-C")
 	return cmd
 }
