@@ -89,6 +89,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSchemaCmd(),
 		newPipelineCmd(),
 		newMergeCmd(),
+		newExportCmd(),
 	)
 	return root
 }
