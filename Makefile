@@ -31,12 +31,13 @@ minio: bin/minio ## build the pinned MinIO binary if missing
 IMAGE_TAG     ?= dev
 
 .PHONY: images
-images: bin/minio build ## build the docker images gameday/minio:<pin> and gameday/gameday:dev (FROM scratch)
+images: bin/minio build ## build the docker images gameday/minio:<pin> and gameday/gameday:dev (FROM scratch; gameday carries minio too, for k8s-job)
 	@command -v docker >/dev/null || { echo "docker missing: run scripts/docker-setup.sh" >&2; exit 1; }
 	@set -e; ctx=$$(mktemp -d $(BIN)/.images.XXXXXX); trap 'rm -rf "$$ctx"' EXIT; \
 	mkdir -p $$ctx/minio/tmp $$ctx/gameday/tmp; \
 	ln -fL $(BIN)/minio $$ctx/minio/minio 2>/dev/null || cp $(BIN)/minio $$ctx/minio/minio; \
 	ln -fL $(BIN)/gameday $$ctx/gameday/gameday 2>/dev/null || cp $(BIN)/gameday $$ctx/gameday/gameday; \
+	ln -fL $(BIN)/minio $$ctx/gameday/minio 2>/dev/null || cp $(BIN)/minio $$ctx/gameday/minio; \
 	echo "docker build gameday/minio:$(MINIO_PIN)"; \
 	out=$$(DOCKER_BUILDKIT=0 docker build -q -f scripts/images/minio.Dockerfile \
 		--label org.opencontainers.image.version=$(MINIO_VERSION) --label gameday.image=minio \

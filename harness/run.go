@@ -56,6 +56,14 @@ type RunOptions struct {
 	Console *reports.Console
 	// Command is recorded in the report.
 	Command string
+	// Only, when set, runs just the scenario × seed pairs it holds for
+	// (`--shard`: see Pairs and package shard); the others are left out of
+	// the run and of the report, as if they had not been given. A scenario
+	// with no pair left is not in the report at all.
+	Only func(name string, seed int64) bool
+	// Shard, when set, is recorded in the report (which part of a sharded
+	// run this is), so that merging can tell a missing shard.
+	Shard *reports.Shard
 	// Display turns a scenario's absolute path into the form shown in
 	// reports; default: relative to the working directory when inside it.
 	Display func(path string) string
@@ -131,7 +139,7 @@ func runScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptio
 		return nil, fmt.Errorf("create output dir: %w", err)
 	}
 	started := r.now()
-	res := &reports.Result{StartedAt: started.UTC(), Command: opts.Command}
+	res := &reports.Result{StartedAt: started.UTC(), Command: opts.Command, Shard: opts.Shard}
 
 	repeat := max(r.opts.Repeat, 1)
 	if repeat > 1 {
@@ -147,6 +155,10 @@ schedule:
 		results[i] = make([]*reports.Scenario, repeat)
 		base := r.seedFor(sc)
 		for k := range repeat {
+			seed := base + int64(k)
+			if r.opts.Only != nil && !r.opts.Only(sc.Name, seed) {
+				continue
+			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -154,7 +166,6 @@ schedule:
 			if ctx.Err() != nil {
 				break schedule
 			}
-			seed := base + int64(k)
 			label, dir := sc.Name, filepath.Join(r.out, sc.Name)
 			if repeat > 1 {
 				label = fmt.Sprintf("%s [seed %d]", sc.Name, seed)

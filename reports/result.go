@@ -25,6 +25,9 @@ type Result struct {
 	Command string `json:"command,omitempty"`
 	// Repeat is the --repeat count; 0 or 1 means every scenario ran once.
 	Repeat int `json:"repeat,omitempty"`
+	// Shard is set on the report of one part of a sharded run (--shard I/N);
+	// a merged report has none. See Merge.
+	Shard *Shard `json:"shard,omitempty"`
 	// Summary holds the totals; Summarize computes it from Scenarios.
 	Summary Summary `json:"summary"`
 	// Scenarios holds one entry per scenario, in the order they were given.

@@ -13,13 +13,23 @@ const MaxRandomSeed = 1_000_000_000
 // else the file's seed, else RandomSeed(random). It is the one seed
 // fallback of gameday run, up and every command that boots a scenario.
 func (s *Scenario) SeedFor(override *int64, random func([]byte)) int64 {
-	switch {
-	case override != nil:
-		return *override
-	case s.Seed != nil:
-		return *s.Seed
+	if seed, ok := s.FixedSeed(override); ok {
+		return seed
 	}
 	return RandomSeed(random)
+}
+
+// FixedSeed returns the seed a run of s uses when it is known before the
+// run: override (--seed) when set, else the file's; ok is false when the
+// seed would be drawn at random (sharding needs it fixed).
+func (s *Scenario) FixedSeed(override *int64) (seed int64, ok bool) {
+	switch {
+	case override != nil:
+		return *override, true
+	case s.Seed != nil:
+		return *s.Seed, true
+	}
+	return 0, false
 }
 
 // RandomSeed draws a seed in [0, MaxRandomSeed) from random (nil:

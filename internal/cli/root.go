@@ -89,6 +89,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newListCmd(),
 		newSchemaCmd(),
 		newPipelineCmd(),
+		newMergeCmd(),
+		newExportCmd(),
 	)
 	return root
 }

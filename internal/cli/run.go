@@ -35,9 +35,11 @@ func newRunCmd() *cobra.Command {
 		verbose  bool
 		histFile string
 		metrics  string
+		shardArg string
+		uploadTo string
 	)
 	cmd := &cobra.Command{
-		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure] [--history FILE] [--metrics FILE] [-v]",
+		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure] [--history FILE] [--metrics FILE] [--shard I/N] [--upload s3://bucket/prefix] [-v]",
 		Short: "Run scenarios end to end: boot targets, inject faults, run the workload, judge, report",
 		Long: `Run every scenario in PATH... (files, or folders whose *.yaml files are read):
 boot its targets, seed them, start a fault proxy in front of each and the alert
@@ -93,6 +95,19 @@ text format (gameday_* metrics, units in the names), atomically, for
 node_exporter's textfile collector or a Pushgateway. A history file that is
 not one, or a metrics file in a missing folder, is bad input (exit 2).
 
+--shard I/N runs only the I-th of N parts of the scenario × seed pairs
+(seeds under --repeat included): every pair lands in exactly one shard,
+the same one every time, whatever the order of the files, so N CI jobs
+with 1/N .. N/N run everything once; gameday merge combines their outputs.
+Every scenario needs a fixed seed (the file's, or --seed). --shard job/N
+takes I from $JOB_COMPLETION_INDEX+1 (a Kubernetes Indexed Job's pod). A
+shard with nothing to run writes an empty report and exits 0.
+
+--upload s3://bucket/prefix copies the output folder there when the run
+is over (below shard-I-of-N/ when sharded), for gameday merge s3://...
+The endpoint and credentials come from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY and AWS_REGION. A failed upload is exit 3.
+
 Exit codes: 0 every expectation held; 1 an expectation failed; 2 bad input;
 3 infrastructure (a target could not start or died unasked, or the run was
 interrupted: an interrupted scenario is an error and is not judged).
@@ -132,6 +147,14 @@ Precedence 2, then 3, then 1.`,
 			if cmd.Flags().Changed("seed") {
 				seedp = &seed
 			}
+			only, shardOf, err := parseShard(shardArg, list, seedp, repeat)
+			if err != nil {
+				return err
+			}
+			upload, err := parseUpload(uploadTo, shardOf)
+			if err != nil {
+				return err
+			}
 			bin, err := pipelineBinary(list)
 			if err != nil {
 				return infra(err)
@@ -168,6 +191,7 @@ Precedence 2, then 3, then 1.`,
 				Console: console,
 				Command: "gameday run " + strings.Join(os.Args[min(2, len(os.Args)):], " "),
 			}
+			opts.Only, opts.Shard = only, shardOf
 			kept := &harness.KeptRuns{}
 			if keep {
 				opts.Keep = kept.Add
@@ -201,6 +225,11 @@ Precedence 2, then 3, then 1.`,
 			if ctx.Err() != nil {
 				return infra(errors.New("run interrupted; partial report written"))
 			}
+			if upload != nil {
+				if err := upload.upload(ctx, stdout, out); err != nil {
+					return err
+				}
+			}
 			if kept.Len() > 0 {
 				holdKept(ctx, stdout, kept)
 			}
@@ -224,6 +253,8 @@ Precedence 2, then 3, then 1.`,
 	f.StringVar(&histFile, "history", "", "append the runs to this history file (SQLite; created when missing) for gameday trends")
 	f.StringVar(&metrics, "metrics", "", "write the run's numbers to this file in the Prometheus text format")
 	f.BoolVarP(&verbose, "verbose", "v", false, "without a terminal, print every phase of every scenario (default: phases of failed scenarios only)")
+	f.StringVar(&shardArg, "shard", "", "run only part I of N of the scenario × seed pairs (I/N, or job/N for a Kubernetes Indexed Job)")
+	f.StringVar(&uploadTo, "upload", "", "copy the output folder to s3://bucket/prefix when done (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...)")
 	f.BoolVar(&keep, "keep-on-failure", false, "keep a failed scenario's targets up, print their endpoints and env file, and wait for Ctrl-C")
 	return cmd
 }
