@@ -1,0 +1,77 @@
+package scenarios
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gameday/gameday/policies"
+)
+
+// Override is what a variant of a scenario changes without editing its
+// file: workload environment variables (`gameday run --env`, a compare
+// variant's env:NAME=VALUE, a matrix axis) and the policy file
+// (policy=FILE). The zero Override changes nothing.
+type Override struct {
+	// Env is added to workload.env, winning over it.
+	Env map[string]string
+	// Policy, when set, replaces workload.policy (a path relative to the
+	// working directory, or absolute).
+	Policy string
+}
+
+// With returns a copy of s with o applied; s is not changed. It checks o
+// as the loader checks a file: a variable must have a valid name and not
+// be one the harness sets or removes, and the policy must load.
+func (s *Scenario) With(o Override) (*Scenario, error) {
+	c := *s
+	c.Workload.Env = maps.Clone(s.Workload.Env)
+	var problems []string
+	keys := make([]string, 0, len(o.Env))
+	for k := range o.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case !envRE.MatchString(k):
+			problems = append(problems, fmt.Sprintf("invalid environment variable name %q", k))
+		case s.SetByHarness(k):
+			problems = append(problems, fmt.Sprintf("%s is set by the harness for every run and cannot be overridden", k))
+		case RemovedFromWorkloads(k):
+			problems = append(problems, fmt.Sprintf("%s is removed from every workload's environment", k))
+		default:
+			if c.Workload.Env == nil {
+				c.Workload.Env = map[string]string{}
+			}
+			c.Workload.Env[k] = o.Env[k]
+		}
+	}
+	if o.Policy != "" {
+		abs, err := filepath.Abs(o.Policy)
+		if err == nil {
+			_, err = policies.Load(o.Policy)
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("policy %s: %v", o.Policy, err))
+		} else {
+			c.Workload.Policy = abs
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s: %s", s.Name, strings.Join(problems, "; "))
+	}
+	return &c, nil
+}
+
+// ParseEnvAssignment parses NAME=VALUE (the value may be empty or hold
+// '=').
+func ParseEnvAssignment(s string) (name, value string, err error) {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return "", "", fmt.Errorf("%q: want NAME=VALUE", s)
+	}
+	return name, value, nil
+}
