@@ -45,9 +45,9 @@ crash TARGET, restart TARGET, status, help.
 At the end (Ctrl-C, SIGTERM or --for) it prints per-fault totals, judges
 the scenario's expect block over what happened (outcome and duration are
 not judged: there is no workload; recovery time is the longest per-operation
-recovery) and writes report.json, junit.xml and summary.md to --out. A game
-day is not a gate: up exits 0 at a normal end whatever the verdicts (2 bad
-input, 3 infrastructure).`,
+recovery) and writes report.json, junit.xml, summary.md and report.html to
+--out. A game day is not a gate: up exits 0 at a normal end whatever the
+verdicts (2 bad input, 3 infrastructure).`,
 		Example: "  gameday up scenarios/library/storage-503-single-transient.yaml --for 10m\n" +
 			"  gameday up my-scenario.yaml --faults extra-faults.yaml   # kill -HUP <pid> re-reads it",
 		Args: cobra.ExactArgs(1),
