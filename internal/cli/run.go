@@ -132,7 +132,7 @@ Precedence 2, then 3, then 1.`,
 				return badInput(fmt.Errorf("run: --seed %d: too large for --repeat %d", seed, repeat))
 			}
 			for _, f := range filter {
-				if err := glob.Validate(f); err != nil {
+				if err := glob.ValidateName(f); err != nil {
 					return badInput(fmt.Errorf("run: --filter: %w", err))
 				}
 			}
