@@ -31,7 +31,7 @@ type StackOptions struct {
 	// Seed seeds object content and the proxies' RNGs.
 	Seed int64
 	// RunID names the run (state record, container labels); default
-	// "up-<scenario>-<unix nanos>".
+	// "up-<scenario slug>-<unix nanos>".
 	RunID string
 	// Ports allocates target, proxy and receiver ports; default the
 	// allocator shared by the process.
@@ -127,7 +127,7 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 		opts.Redactor = redact.New()
 	}
 	if opts.RunID == "" {
-		opts.RunID = fmt.Sprintf("up-%s-%d", sc.Name, opts.Now().UnixNano())
+		opts.RunID = fmt.Sprintf("up-%s-%d", sc.Slug(), opts.Now().UnixNano())
 	}
 	run, err := NewRun(opts.RunID, opts.Now())
 	if err != nil {

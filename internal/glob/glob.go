@@ -13,6 +13,8 @@
 //     named name[VAR=value,...], so there '[' and ']' are the literal
 //     brackets of that name.
 //
+// For example:
+//
 //	if err := glob.Validate("model*.bin"); err != nil { ... }
 //	glob.Match("model*.bin", "model-17.bin") // true
 //	glob.Match("/features/*", "/features/day/part-0.bin") // true
