@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gameday/gameday/harness/expect"
 	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/internal/redact"
@@ -194,12 +193,7 @@ func (g *gameDay) rearm() error {
 		g.base[name] += c.Matched
 	}
 	g.mu.Unlock()
-	for _, name := range g.st.Order {
-		if err := g.st.Arm(name, on); err != nil {
-			return err
-		}
-	}
-	return nil
+	return g.st.ArmFaults(on)
 }
 
 func (g *gameDay) envFile() (string, error) {
@@ -484,28 +478,15 @@ func (g *gameDay) finish() (*reports.Result, error) {
 	st.CloseProxies()
 	journal, jerr := st.Journal()
 	end := g.opts.Now()
-	obs := observe.Observe(observe.Input{Journal: journal, TimerFaults: timerFaults,
-		Notifications: st.Notifications(), Start: g.start, End: end})
 	writeJournal(st.Redactor, filepath.Join(g.dir, "journal.jsonl"), journal)
 	copyTargetLogs(st, g.dir)
-	res := reports.Scenario{Name: sc.Name, File: sc.Given(), Seed: g.opts.Seed, DurationMS: end.Sub(g.start).Milliseconds()}
-	res.Metrics = expect.Metrics(obs, artifacts)
-	if d, ok := expect.OperationRecovery(obs); ok {
-		ms := d.Milliseconds()
-		res.Metrics.RecoveryTimeMS = &ms
+	seen := Observed{Scenario: sc, Faults: g.faults(), Seed: g.opts.Seed, Start: g.start, End: end,
+		Journal: journal, Notifications: st.Notifications(), TimerFaults: timerFaults,
+		Artifacts: artifacts, ArtifactsErr: artifactsErr, Err: infraErr}
+	if seen.Err == nil {
+		seen.Err = jerr
 	}
-	res.Expectations = expect.Judge(expect.Input{Expect: sc.Expect, Obs: obs, Faults: g.faults(), GameDay: true,
-		Artifacts: artifacts, ArtifactsErr: artifactsErr})
-	orderVerdicts(res.Expectations, sc.ExpectOrder())
-	for _, err := range []error{infraErr, jerr} {
-		if err != nil && res.Error == "" {
-			res.Error = err.Error()
-		}
-	}
-	res.Passed = res.Error == ""
-	for _, e := range res.Expectations {
-		res.Passed = res.Passed && e.Passed
-	}
+	res := seen.Judge()
 	out := &reports.Result{StartedAt: g.start.UTC(), Command: g.opts.Command, Backend: st.Backend.Name(),
 		DurationMS: res.DurationMS, Scenarios: []reports.Scenario{res}}
 	out.Summarize()
