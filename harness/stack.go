@@ -409,6 +409,11 @@ func (s *Stack) startProxy(i int, t *scenarios.Target) error {
 	return nil
 }
 
+// JournalPath is the file the proxy of target journals to:
+// journal-<target>.jsonl in StackOptions.JournalDir, else in the run's
+// folder.
+func (s *Stack) JournalPath(target string) string { return s.journalPath(target) }
+
 func (s *Stack) journalPath(target string) string {
 	dir := s.opts.JournalDir
 	if dir == "" {

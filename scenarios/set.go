@@ -85,6 +85,22 @@ func LoadSet(paths []string) *Set {
 	return set
 }
 
+// CheckPolicies loads the policy files s names (workload.policy, a
+// matrix's policy values), as LoadSet does, and returns their problems
+// one line each; nil when every one loads.
+func (s *Scenario) CheckPolicies() error {
+	cache := map[string]string{}
+	var problems []string
+	if msg := checkPolicy(s, cache); msg != "" {
+		problems = append(problems, msg)
+	}
+	problems = append(problems, checkMatrixPolicies(s, cache)...)
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(problems, "\n"))
+}
+
 // checkMatrixPolicies loads each policy file a matrix's policy axis names,
 // once per file (cache), and returns its problems, one line each,
 // positioned at the value that names it.
