@@ -19,7 +19,7 @@ import (
 	"github.com/gameday/gameday/scenarios"
 )
 
-const upload = `name: upload
+const uploadYAML = `name: upload
 seed: 3
 targets:
   storage: {kind: minio, buckets: [models]}
@@ -69,7 +69,7 @@ func get(ctx context.Context, cl *minio.Client, key string) int {
 
 var _ = Describe("Start", func() {
 	It("boots disarmed, arms a fault by name mid-test, and judges what crossed the wire", func(ctx SpecContext) {
-		st, err := gameday.Start(ctx, gameday.YAML("upload.yaml", upload), gameday.WithBackend(gameday.Process), gameday.WithFaultsDisarmed())
+		st, err := gameday.Start(ctx, gameday.YAML("upload.yaml", uploadYAML), gameday.WithBackend(gameday.Process), gameday.WithFaultsDisarmed())
 		DeferCleanup(st.Close)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.Name()).To(Equal("upload"))
@@ -116,7 +116,7 @@ var _ = Describe("Start", func() {
 	})
 
 	It("keeps the progress of armed faults when another is armed beside them, and arms afresh by name", func(ctx SpecContext) {
-		st, err := gameday.Start(ctx, gameday.YAML("upload.yaml", upload), gameday.WithBackend(gameday.Process), gameday.WithFaultsDisarmed())
+		st, err := gameday.Start(ctx, gameday.YAML("upload.yaml", uploadYAML), gameday.WithBackend(gameday.Process), gameday.WithFaultsDisarmed())
 		DeferCleanup(st.Close)
 		Expect(err).NotTo(HaveOccurred())
 		cl := client(st)
@@ -137,7 +137,7 @@ var _ = Describe("Start", func() {
 
 	It("arms every fault at start by default, timer faults included, and crashes and restarts by hand", func(ctx SpecContext) {
 		dir := GinkgoT().TempDir()
-		st, err := gameday.Start(ctx, gameday.YAML("upload.yaml", upload), gameday.WithBackend(gameday.Process), gameday.WithJournalDir(dir))
+		st, err := gameday.Start(ctx, gameday.YAML("upload.yaml", uploadYAML), gameday.WithBackend(gameday.Process), gameday.WithJournalDir(dir))
 		DeferCleanup(st.Close)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.Armed()).To(Equal([]string{"one-503", "throttle-get", "storage-blip"}))
@@ -161,7 +161,7 @@ var _ = Describe("Start", func() {
 	})
 
 	It("applies WithEnv and WithPolicy through the checked override, and refuses what the harness owns", func(ctx SpecContext) {
-		st, err := gameday.Start(ctx, gameday.YAML("upload.yaml", upload), gameday.WithBackend(gameday.Process),
+		st, err := gameday.Start(ctx, gameday.YAML("upload.yaml", uploadYAML), gameday.WithBackend(gameday.Process),
 			gameday.WithEnv("RETRY_MODE", "adaptive"), gameday.WithPolicy("policies/ci.yaml"))
 		DeferCleanup(st.Close)
 		Expect(err).NotTo(HaveOccurred())
@@ -169,7 +169,7 @@ var _ = Describe("Start", func() {
 		abs, _ := filepath.Abs("policies/ci.yaml")
 		Expect(st.Getenv("GAMEDAY_POLICY")).To(Equal(abs))
 
-		_, err = gameday.Start(ctx, gameday.YAML("upload.yaml", upload), gameday.WithEnv("AWS_ENDPOINT_URL", "x"))
+		_, err = gameday.Start(ctx, gameday.YAML("upload.yaml", uploadYAML), gameday.WithEnv("AWS_ENDPOINT_URL", "x"))
 		Expect(err).To(MatchError("upload: AWS_ENDPOINT_URL is set by the harness for every run and cannot be overridden"))
 	})
 
@@ -179,7 +179,7 @@ var _ = Describe("Start", func() {
 			opts []gameday.Option
 			want string
 		}{
-			{gameday.YAML("u.yaml", upload), []gameday.Option{gameday.WithBackend("vm")}, `gameday: backend "vm": want auto, docker or process`},
+			{gameday.YAML("u.yaml", uploadYAML), []gameday.Option{gameday.WithBackend("vm")}, `gameday: backend "vm": want auto, docker or process`},
 			{gameday.YAML("u.yaml", "name: x\n"), nil, "u.yaml:1:1: missing required key \"targets\""},
 			{gameday.File("scenarios/testdata/good/matrix.yaml"), nil, `scenarios/testdata/good/matrix.yaml has a matrix of 6 combinations: start one with gameday.Combination("scenarios/testdata/good/matrix.yaml", "matrix[RETRY_MODE=standard,policy=default]")`},
 			{gameday.Combination("scenarios/testdata/good/matrix.yaml", "matrix[RETRY_MODE=x]"), nil, `no combination "matrix[RETRY_MODE=x]"`},
