@@ -32,7 +32,8 @@ type FaultSwitch struct {
 
 	mu       sync.Mutex
 	armedAt  map[string]time.Time  // armed faults: when
-	progress map[progressKey]count // request faults: counted by earlier rule sets
+	progress map[progressKey]count // request faults: counted by earlier rule sets since armed afresh
+	matched  map[string]int        // request faults: matches counted by earlier rule sets, ever
 	timers   map[string]*Timers    // armed timer faults
 }
 
@@ -44,11 +45,59 @@ type count struct{ matched, injected int }
 // st, with none of them armed by it: boot st Disarmed.
 func NewFaultSwitch(st *Stack, faults []*scenarios.Fault) *FaultSwitch {
 	return &FaultSwitch{st: st, faults: faults, now: st.opts.Now,
-		armedAt: map[string]time.Time{}, progress: map[progressKey]count{}, timers: map[string]*Timers{}}
+		armedAt: map[string]time.Time{}, progress: map[progressKey]count{}, matched: map[string]int{}, timers: map[string]*Timers{}}
+}
+
+// SetFaults replaces the faults the switch knows (a game day's faults
+// file reloaded). Armed faults that are gone are disarmed; those that
+// stay keep their state and progress; new ones are not armed.
+func (f *FaultSwitch) SetFaults(faults []*scenarios.Fault) error {
+	f.mu.Lock()
+	var gone []string
+	for name := range f.armedAt {
+		if !slices.ContainsFunc(faults, func(x *scenarios.Fault) bool { return x.Name == name }) {
+			gone = append(gone, name)
+		}
+	}
+	f.mu.Unlock()
+	if len(gone) > 0 {
+		if err := f.Disarm(gone...); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	f.faults = faults
+	f.mu.Unlock()
+	return nil
+}
+
+// Matched returns how many requests the request fault called name matched
+// while armed, on every proxy, since the switch began (0 for a timer
+// fault).
+func (f *FaultSwitch) Matched(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.matched[name]
+	for _, target := range f.st.Order {
+		if p := f.st.Proxies[target]; p != nil {
+			for _, c := range p.Counters() {
+				if c.Name == name {
+					n += c.Matched
+				}
+			}
+		}
+	}
+	return n
 }
 
 // Names lists the faults' names, in order.
 func (f *FaultSwitch) Names() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.names()
+}
+
+func (f *FaultSwitch) names() []string {
 	out := make([]string, len(f.faults))
 	for i, x := range f.faults {
 		out[i] = x.Name
@@ -69,7 +118,8 @@ func (f *FaultSwitch) Armed() []string {
 	return out
 }
 
-// lookup resolves names (none: every fault), all or nothing.
+// lookup resolves names (none: every fault), all or nothing. The caller
+// holds mu.
 func (f *FaultSwitch) lookup(names []string) ([]*scenarios.Fault, error) {
 	if len(names) == 0 {
 		return f.faults, nil
@@ -85,7 +135,7 @@ func (f *FaultSwitch) lookup(names []string) ([]*scenarios.Fault, error) {
 		out = append(out, f.faults[i])
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("no fault %s (faults: %s)", strings.Join(missing, ", "), strings.Join(f.Names(), ", "))
+		return nil, fmt.Errorf("no fault %s (faults: %s)", strings.Join(missing, ", "), strings.Join(f.names(), ", "))
 	}
 	return out, nil
 }
@@ -101,12 +151,12 @@ func (f *FaultSwitch) Disarm(names ...string) error {
 }
 
 func (f *FaultSwitch) set(names []string, on bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	faults, err := f.lookup(names)
 	if err != nil {
 		return err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	now := f.now()
 	touched := map[string]bool{}
 	for _, x := range faults {
@@ -157,6 +207,7 @@ func (f *FaultSwitch) rearm(target string, fresh []*scenarios.Fault, now time.Ti
 		n.matched += c.Matched
 		n.injected += c.Injected
 		f.progress[k] = n
+		f.matched[c.Name] += c.Matched
 	}
 	var rules []*scenarios.Fault
 	for _, x := range f.faults {
