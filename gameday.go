@@ -122,7 +122,8 @@ func YAML(name, text string) Source {
 }
 
 // Loaded is a scenario the scenarios package loaded (LoadFile, Load,
-// LoadSet, or a variant made with Scenario.With), taken as it is.
+// LoadSet, or a variant made with Scenario.With); the policies it names
+// must load.
 func Loaded(sc *scenarios.Scenario) Source {
 	return Source{load: func() (*scenarios.Scenario, error) {
 		switch {
@@ -133,7 +134,7 @@ func Loaded(sc *scenarios.Scenario) Source {
 		case len(sc.Matrix) > 0:
 			return nil, fmt.Errorf("%s has a matrix: start one of sc.Combinations()", sc.Name)
 		}
-		return sc, nil
+		return sc, sc.CheckPolicies()
 	}}
 }
 
