@@ -60,9 +60,14 @@ fmt-check: ## fail if any file is not gofmt-ed
 lint: vet fmt-check ## vet + gofmt check
 
 .PHONY: test
-test: lint bin/minio build ## vet, gofmt check, race-enabled tests, then the slow statistical specs alone (needs bin/minio; docker specs need a daemon)
+test: lint bin/minio build ## vet, gofmt check, race-enabled tests, the Go API examples in parallel processes, then the slow statistical specs alone (needs bin/minio; docker specs need a daemon)
 	$(GO) test -race -count=1 -timeout 25m ./...
+	$(GINKGO) -p --race ./examples/ginkgo
 	GAMEDAY_SLOW=1 $(GO) test -race -count=1 -timeout 20m ./harness/e2e/
+
+.PHONY: examples
+examples: bin/minio ## the Go API example suite (examples/ginkgo) in parallel Ginkgo processes, both backends
+	$(GINKGO) -p --race ./examples/ginkgo
 
 .PHONY: bench
 bench: bin/minio build ## benchmarks reporting ratios against direct baselines

@@ -15,5 +15,9 @@
 //	_ = t.Restart(ctx) // same address, same data
 //
 // BootStack does all of it for a loaded scenario (targets, seeding, proxies
-// with the faults armed, receiver, timers); `gameday up` runs one.
+// with the faults armed, receiver, timers); `gameday run` runs a workload
+// against one, `gameday up` holds one, and so does the Go API (package
+// gameday at the module root). A FaultSwitch arms and disarms a running
+// stack's faults by name; Observed judges a stack that ran no workload of
+// the harness's own.
 package harness

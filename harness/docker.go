@@ -133,6 +133,22 @@ func backendDockerClient(ctx context.Context) (*testcontainers.DockerClient, err
 }
 
 func newDockerBackend(ctx context.Context, opts Options) (*dockerBackend, error) {
+	cli, err := dockerReady(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &dockerBackend{opts: opts, cli: cli}, nil
+}
+
+// DockerReady reports whether the docker backend can run here: nil when a
+// daemon answers and the images exist, else an error wrapping
+// ErrUnavailable that names the fix.
+func DockerReady(ctx context.Context) error {
+	_, err := dockerReady(ctx)
+	return err
+}
+
+func dockerReady(ctx context.Context) (*testcontainers.DockerClient, error) {
 	cli, err := backendDockerClient(ctx)
 	if err != nil {
 		return nil, err
@@ -142,7 +158,7 @@ func newDockerBackend(ctx context.Context, opts Options) (*dockerBackend, error)
 			return nil, fmt.Errorf("docker %w: image %s missing; run `make images`, or use `--backend process`", ErrUnavailable, img)
 		}
 	}
-	return &dockerBackend{opts: opts, cli: cli}, nil
+	return cli, nil
 }
 
 func (b *dockerBackend) Name() string { return BackendDocker }

@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/gameday/gameday/harness/expect"
 	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/internal/redact"
@@ -60,10 +60,9 @@ type gameDay struct {
 	dir  string // <out>/<name>
 	file []*scenarios.Fault
 
+	sw       *FaultSwitch // arms and disarms the scenario's and the file's faults by name
 	mu       sync.Mutex
-	active   map[string]bool // request faults armed, by name
-	injected map[string]int  // per fault, counted from the journal lines
-	base     map[string]int  // matches counted by proxies since disarmed
+	injected map[string]int // per fault, counted from the journal lines
 }
 
 // RunGameDay boots sc's stack for a manual game day and holds it until ctx
@@ -82,7 +81,7 @@ func RunGameDay(ctx context.Context, sc *scenarios.Scenario, opts GameDayOptions
 	}
 	rd := redact.New()
 	g := &gameDay{sc: sc, opts: opts, start: opts.Now(), out: rd.Writer(opts.Stdout),
-		dir: filepath.Join(opts.Out, sc.Name), active: map[string]bool{}, injected: map[string]int{}, base: map[string]int{}}
+		dir: filepath.Join(opts.Out, sc.Name), injected: map[string]int{}}
 	defer g.out.Close()
 	if opts.FaultsFile != "" {
 		fs, err := scenarios.LoadFaults(opts.FaultsFile)
@@ -102,6 +101,7 @@ func RunGameDay(ctx context.Context, sc *scenarios.Scenario, opts GameDayOptions
 		OnEntry:     g.entry,
 		OnLifecycle: g.lifecycle,
 		JournalDir:  g.dir,
+		Disarmed:    true, // armed below, through the switch
 	})
 	if err != nil {
 		return nil, err
@@ -113,12 +113,8 @@ func RunGameDay(ctx context.Context, sc *scenarios.Scenario, opts GameDayOptions
 		_ = st.Close(tctx)
 		g.printf("stopped: every target, proxy and the receiver are gone\n")
 	}()
-	for _, f := range g.faults() {
-		if !f.IsTimer() {
-			g.active[f.Name] = true
-		}
-	}
-	if err := g.rearm(); err != nil {
+	g.sw = NewFaultSwitch(st, g.faults())
+	if err := g.sw.Arm(); err != nil {
 		return nil, err
 	}
 	envFile, err := g.envFile()
@@ -175,31 +171,6 @@ func (g *gameDay) lifecycle(ev TimerEvent) {
 		return
 	}
 	g.printf("%s %s: %s %s\n", g.elapsed(), by, ev.Action, ev.Target)
-}
-
-// rearm arms, on every proxy, the active request faults.
-func (g *gameDay) rearm() error {
-	var on []*scenarios.Fault
-	for _, f := range g.faults() {
-		g.mu.Lock()
-		a := g.active[f.Name]
-		g.mu.Unlock()
-		if a {
-			on = append(on, f)
-		}
-	}
-	// Arm drops the proxies' match counters: keep what they counted.
-	g.mu.Lock()
-	for name, c := range g.st.FaultTotals() {
-		g.base[name] += c.Matched
-	}
-	g.mu.Unlock()
-	for _, name := range g.st.Order {
-		if err := g.st.Arm(name, on); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (g *gameDay) envFile() (string, error) {
@@ -370,13 +341,16 @@ func (g *gameDay) reload() {
 	}
 	g.mu.Lock()
 	g.file = fs
-	for _, f := range fs {
-		if !f.IsTimer() {
-			g.active[f.Name] = true
-		}
-	}
 	g.mu.Unlock()
-	if err := g.rearm(); err != nil {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Name
+	}
+	err = g.sw.SetFaults(g.faults())
+	if err == nil && len(names) > 0 {
+		err = g.sw.Arm(names...) // the file's faults, afresh
+	}
+	if err != nil {
 		g.printf("%s reload: %v\n", g.elapsed(), err)
 		return
 	}
@@ -410,10 +384,11 @@ func (g *gameDay) command(ctx context.Context, line string) {
 			g.printf("%s: %s is a timer fault; it fires once, on its own\n", fields[0], arg)
 			return
 		}
-		g.mu.Lock()
-		g.active[arg] = on
-		g.mu.Unlock()
-		if err := g.rearm(); err != nil {
+		set := g.sw.Disarm
+		if on {
+			set = g.sw.Arm
+		}
+		if err := set(arg); err != nil {
 			g.printf("%s %s: %v\n", fields[0], arg, err)
 			return
 		}
@@ -450,19 +425,21 @@ func (g *gameDay) status() string {
 // totals renders, per fault, whether it is armed and its matched and
 // injected counts so far.
 func (g *gameDay) totals() string {
-	cur := g.st.FaultTotals()
+	armed := g.sw.Armed()
 	var b strings.Builder
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, f := range append(append([]*scenarios.Fault(nil), g.sc.Faults...), g.file...) {
+	for _, f := range g.faults() {
 		state := "armed"
 		switch {
 		case f.IsTimer():
 			state = "timer"
-		case !g.active[f.Name]:
+		case !slices.Contains(armed, f.Name):
 			state = "disarmed"
 		}
-		fmt.Fprintf(&b, "  %-24s %-9s matched %d, injected %d\n", f.Name, state, g.base[f.Name]+cur[f.Name].Matched, g.injected[f.Name])
+		matched := g.sw.Matched(f.Name)
+		g.mu.Lock()
+		injected := g.injected[f.Name]
+		g.mu.Unlock()
+		fmt.Fprintf(&b, "  %-24s %-9s matched %d, injected %d\n", f.Name, state, matched, injected)
 	}
 	return b.String()
 }
@@ -484,28 +461,15 @@ func (g *gameDay) finish() (*reports.Result, error) {
 	st.CloseProxies()
 	journal, jerr := st.Journal()
 	end := g.opts.Now()
-	obs := observe.Observe(observe.Input{Journal: journal, TimerFaults: timerFaults,
-		Notifications: st.Notifications(), Start: g.start, End: end})
 	writeJournal(st.Redactor, filepath.Join(g.dir, "journal.jsonl"), journal)
 	copyTargetLogs(st, g.dir)
-	res := reports.Scenario{Name: sc.Name, File: sc.Given(), Seed: g.opts.Seed, DurationMS: end.Sub(g.start).Milliseconds()}
-	res.Metrics = expect.Metrics(obs, artifacts)
-	if d, ok := expect.OperationRecovery(obs); ok {
-		ms := d.Milliseconds()
-		res.Metrics.RecoveryTimeMS = &ms
+	seen := Observed{Scenario: sc, Faults: g.faults(), Seed: g.opts.Seed, Start: g.start, End: end,
+		Journal: journal, Notifications: st.Notifications(), TimerFaults: timerFaults,
+		Artifacts: artifacts, ArtifactsErr: artifactsErr, Err: infraErr}
+	if seen.Err == nil {
+		seen.Err = jerr
 	}
-	res.Expectations = expect.Judge(expect.Input{Expect: sc.Expect, Obs: obs, Faults: g.faults(), GameDay: true,
-		Artifacts: artifacts, ArtifactsErr: artifactsErr})
-	orderVerdicts(res.Expectations, sc.ExpectOrder())
-	for _, err := range []error{infraErr, jerr} {
-		if err != nil && res.Error == "" {
-			res.Error = err.Error()
-		}
-	}
-	res.Passed = res.Error == ""
-	for _, e := range res.Expectations {
-		res.Passed = res.Passed && e.Passed
-	}
+	res := seen.Judge()
 	out := &reports.Result{StartedAt: g.start.UTC(), Command: g.opts.Command, Backend: st.Backend.Name(),
 		DurationMS: res.DurationMS, Scenarios: []reports.Scenario{res}}
 	out.Summarize()

@@ -196,7 +196,7 @@ func (s *scenarioRun) boot(ctx context.Context) error {
 	st, err := BootStack(ctx, s.sc, StackOptions{
 		Backend:    s.r.opts.Backend,
 		Seed:       s.seed,
-		RunID:      s.r.runID(s.sc.Name),
+		RunID:      s.r.runID(s.sc.Slug()),
 		Ports:      s.r.ports,
 		Now:        s.r.now,
 		Redactor:   s.redact,

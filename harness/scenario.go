@@ -44,9 +44,13 @@ func ObjectsOf(t *scenarios.Target) []Object {
 
 // TimerFaultsOf returns the scenario's timer faults (crash or pause without
 // match), in file order.
-func TimerFaultsOf(s *scenarios.Scenario) []TimerFault {
+func TimerFaultsOf(s *scenarios.Scenario) []TimerFault { return TimerFaultsIn(s.Faults) }
+
+// TimerFaultsIn converts the timer faults among faults (crash or pause
+// without match), in order.
+func TimerFaultsIn(faults []*scenarios.Fault) []TimerFault {
 	var out []TimerFault
-	for _, f := range s.Faults {
+	for _, f := range faults {
 		if !f.IsTimer() {
 			continue
 		}

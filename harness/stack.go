@@ -31,7 +31,7 @@ type StackOptions struct {
 	// Seed seeds object content and the proxies' RNGs.
 	Seed int64
 	// RunID names the run (state record, container labels); default
-	// "up-<scenario>-<unix nanos>".
+	// "up-<scenario slug>-<unix nanos>".
 	RunID string
 	// Ports allocates target, proxy and receiver ports; default the
 	// allocator shared by the process.
@@ -62,6 +62,10 @@ type StackOptions struct {
 	// OnEntry is told every request the proxies handled, once its journal
 	// line is written, from the request's goroutine; it must not block.
 	OnEntry func(injectors.Entry)
+	// Disarmed boots the stack with no fault armed: the proxies forward
+	// every request untouched and no timer runs until ArmFaults and
+	// StartTimers say otherwise (the Go API's WithFaultsDisarmed).
+	Disarmed bool
 
 	// listenHook, when set, sees every port allocated for a proxy or the
 	// receiver before it is listened on (tests put a foreign server there).
@@ -86,9 +90,8 @@ type Stack struct {
 	Proxies  map[string]*injectors.Proxy
 	Order    []string
 	Redactor *redact.Redactor
-	Timers   *Timers
 	// TimerLog is what the fault timers did, kept at Disarm (for the
-	// timeline).
+	// timeline); read it after Disarm.
 	TimerLog []TimerEvent
 
 	opts     StackOptions
@@ -101,8 +104,9 @@ type Stack struct {
 	proxied  atomic.Int64 // most proxy faults counted so far (Disarm drops the counters)
 	closed   sync.Once
 
-	mu   sync.Mutex
-	told map[string]bool // targets a fault crashed or paused
+	mu     sync.Mutex
+	told   map[string]bool // targets a fault crashed or paused
+	timers []*Timers       // armed timer faults: the boot's, then StartTimers'
 }
 
 // BootStack starts sc's targets side by side, seeds the MinIO ones, starts
@@ -127,7 +131,7 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 		opts.Redactor = redact.New()
 	}
 	if opts.RunID == "" {
-		opts.RunID = fmt.Sprintf("up-%s-%d", sc.Name, opts.Now().UnixNano())
+		opts.RunID = fmt.Sprintf("up-%s-%d", sc.Slug(), opts.Now().UnixNano())
 	}
 	run, err := NewRun(opts.RunID, opts.Now())
 	if err != nil {
@@ -209,13 +213,43 @@ func (s *Stack) boot(ctx context.Context) error {
 		}
 	}
 	s.phase("arm")
+	if opts.Disarmed {
+		return nil
+	}
+	if err := s.ArmFaults(sc.Faults); err != nil {
+		return err
+	}
+	s.StartTimers(ctx, sc.Faults)
+	return nil
+}
+
+// ArmFaults arms, on every proxy, the request faults among faults that
+// apply to it (see ProxyRules), in their order, replacing what was armed:
+// every proxy's match counters and after/until clock start again. An empty
+// list disarms the proxies; timer faults are StartTimers'.
+func (s *Stack) ArmFaults(faults []*scenarios.Fault) error {
 	for _, name := range s.Order {
-		if err := s.Proxies[name].Arm(ProxyRules(sc.Faults, name)); err != nil {
+		if err := s.Arm(name, faults); err != nil {
 			return fmt.Errorf("arm faults on %s: %w", name, err)
 		}
 	}
-	s.Timers = ArmTimers(context.WithoutCancel(ctx), TimerFaultsOf(sc), s.controller, TimerOptions{Now: opts.Now, OnEvent: s.timerEvent})
 	return nil
+}
+
+// StartTimers starts the timer faults among faults (crash or pause without
+// match): each fires once, its after counted from now. It returns them
+// (nil when there are none), for stopping early; Disarm stops them all.
+// What they did counts in TimerFaults either way.
+func (s *Stack) StartTimers(ctx context.Context, faults []*scenarios.Fault) *Timers {
+	tf := TimerFaultsIn(faults)
+	if len(tf) == 0 {
+		return nil
+	}
+	t := ArmTimers(context.WithoutCancel(ctx), tf, s.controller, TimerOptions{Now: s.opts.Now, OnEvent: s.timerEvent})
+	s.mu.Lock()
+	s.timers = append(s.timers, t)
+	s.mu.Unlock()
+	return t
 }
 
 func (s *Stack) phase(p string) {
@@ -374,6 +408,11 @@ func (s *Stack) startProxy(i int, t *scenarios.Target) error {
 	}
 	return nil
 }
+
+// JournalPath is the file the proxy of target journals to:
+// journal-<target>.jsonl in StackOptions.JournalDir, else in the run's
+// folder.
+func (s *Stack) JournalPath(target string) string { return s.journalPath(target) }
 
 func (s *Stack) journalPath(target string) string {
 	dir := s.opts.JournalDir
@@ -547,20 +586,46 @@ func (s *Stack) Disarm() []observe.FaultEvent {
 	for _, p := range s.Proxies {
 		p.Disarm()
 	}
-	var events []observe.FaultEvent
-	if s.Timers != nil {
-		s.Timers.Stop()
-		s.TimerLog = s.Timers.Events()
-		for _, e := range s.TimerLog {
-			if e.Err == nil && (e.Action == "crash" || e.Action == "pause") {
-				events = append(events, observe.FaultEvent{Name: e.Fault, Target: e.Target, At: e.At})
-			}
-		}
-		s.Timers = nil
+	s.mu.Lock()
+	timers := s.timers
+	s.timers = nil
+	s.mu.Unlock()
+	for _, t := range timers {
+		t.Stop()
+		s.mu.Lock()
+		s.TimerLog = append(s.TimerLog, t.Events()...)
+		s.mu.Unlock()
 	}
 	s.stopOnce.Do(func() { close(s.stopping) })
 	s.later.Wait()
-	return events
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return firedTimerFaults(s.TimerLog)
+}
+
+// TimerFaults returns the timer faults that fired so far (crashes and
+// pauses carried out), the running timers' and those Disarm stopped.
+func (s *Stack) TimerFaults() []observe.FaultEvent {
+	s.mu.Lock()
+	events := append([]TimerEvent(nil), s.TimerLog...)
+	for _, t := range s.timers {
+		events = append(events, t.Events()...)
+	}
+	s.mu.Unlock()
+	return firedTimerFaults(events)
+}
+
+// firedTimerFaults are the crashes and pauses among a timer log that were
+// carried out, as the judge counts them.
+func firedTimerFaults(log []TimerEvent) []observe.FaultEvent {
+	var out []observe.FaultEvent
+	for _, e := range log {
+		if e.Err == nil && (e.Action == "crash" || e.Action == "pause") {
+			out = append(out, observe.FaultEvent{Name: e.Fault, Target: e.Target, At: e.At})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
 }
 
 // BringBack restarts crashed targets and thaws paused ones, so the bucket
@@ -606,8 +671,10 @@ func (s *Stack) CloseProxies() {
 	}
 }
 
-// Journal returns every request the proxies journaled, by start time. Call
-// it after CloseProxies.
+// Journal returns every request the proxies journaled, by start time. After
+// CloseProxies it is the whole journal; while the proxies run it is a
+// snapshot of the requests completed so far (each is journaled as it
+// completes; a line being written is left for the next call).
 func (s *Stack) Journal() ([]observe.Request, error) {
 	var firstErr error
 	var all []observe.Request
@@ -622,6 +689,8 @@ func (s *Stack) Journal() ([]observe.Request, error) {
 			}
 			continue
 		}
+		// Complete lines only: a proxy may be writing the last one.
+		b = b[:bytes.LastIndexByte(b, '\n')+1]
 		rs, err := observe.ReadJournal(bytes.NewReader(b))
 		if err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("journal of %s: %w", name, err)

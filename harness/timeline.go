@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -328,8 +330,9 @@ func (s *scenarioRun) annotate(res *reports.Scenario, in observe.Input, obs *obs
 }
 
 // replayCommand is the command that replays this run: the backend it ran
-// on, its seed, an --evidence-runs override when the run had one, and the
-// file.
+// on, its seed, an --evidence-runs override when the run had one, the
+// workload variables --env overrode, a --filter that selects exactly this
+// combination of a matrix, and the file.
 func (s *scenarioRun) replayCommand(file string) string {
 	var flags []string
 	if b := s.r.backendName(); b == BackendDocker || b == BackendProcess {
@@ -338,6 +341,15 @@ func (s *scenarioRun) replayCommand(file string) string {
 	flags = append(flags, "--seed", fmt.Sprint(s.seed))
 	if s.r.opts.EvidenceRuns != nil {
 		flags = append(flags, "--evidence-runs", fmt.Sprint(*s.r.opts.EvidenceRuns))
+	}
+	env := s.sc.Overrides().Env
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		flags = append(flags, "--env", k+"="+env[k])
+	}
+	if s.sc.Combination != nil {
+		// Only * is special in a filter, and a combination's name holds
+		// none: the name selects exactly this combination.
+		flags = append(flags, "--filter", s.sc.Name)
 	}
 	return reports.ReplayCommandFlags(flags, file)
 }

@@ -24,8 +24,45 @@ type Override struct {
 
 // With returns a copy of s with o applied; s is not changed. It checks o
 // as the loader checks a file: a variable must have a valid name and not
-// be one the harness sets or removes, and the policy must load.
+// be one the harness sets or removes, and the policy must load. On a
+// matrix combination, a variable or the policy one of its axes sets is
+// refused: the combination is chosen by name, not overridden. The copy
+// records o (Overrides), so a replay command can give it again.
 func (s *Scenario) With(o Override) (*Scenario, error) {
+	var problems []string
+	for _, st := range s.Combination {
+		_, env := o.Env[st.Name]
+		if env || (st.Name == PolicyAxis && o.Policy != "") {
+			problems = append(problems, fmt.Sprintf("%s is an axis of the matrix of %s: choose a combination by name (--filter '%s[%s=...]') instead", st.Name, s.BaseName(), s.BaseName(), st.Name))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s: %s", s.Name, strings.Join(problems, "; "))
+	}
+	c, err := s.apply(o)
+	if err != nil {
+		return nil, err
+	}
+	c.overrides.Env = maps.Clone(s.overrides.Env)
+	for k, v := range o.Env {
+		if c.overrides.Env == nil {
+			c.overrides.Env = map[string]string{}
+		}
+		c.overrides.Env[k] = v
+	}
+	if o.Policy != "" {
+		c.overrides.Policy = c.Workload.Policy
+	}
+	return c, nil
+}
+
+// Overrides returns what With applied to make s, merged over every With
+// call that led to it (a later one wins); the zero Override for a
+// scenario as loaded. A matrix combination's settings are not among them.
+func (s *Scenario) Overrides() Override { return s.overrides }
+
+// apply is With without the matrix check and without recording o.
+func (s *Scenario) apply(o Override) (*Scenario, error) {
 	c := *s
 	c.Workload.Env = maps.Clone(s.Workload.Env)
 	var problems []string

@@ -164,6 +164,16 @@ func schemaOf(t reflect.Type) *jsonschema.Schema {
 		}
 	case reflect.TypeFor[Action]():
 		return ref("Action")
+	case reflect.TypeFor[Matrix]():
+		value := anyOf("A value (numbers are taken as their text).", &jsonschema.Schema{Type: "string"}, &jsonschema.Schema{Type: "number"})
+		return &jsonschema.Schema{
+			Type: "object",
+			Description: "One scenario per combination of values, named <name>[VAR=value,...] (keys in file order): " +
+				"a workload environment variable, or policy (policy files, relative to this file), and its values.",
+			PropertyNames:        &jsonschema.Schema{Type: "string", Pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},
+			AdditionalProperties: &jsonschema.Schema{Type: "array", Items: value, MinItems: ptr(uint64(1)), UniqueItems: true},
+			MinProperties:        ptr(uint64(1)),
+		}
 	}
 	return nil
 }

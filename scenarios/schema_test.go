@@ -78,5 +78,7 @@ var _ = Describe("JSONSchema", func() {
 		Entry(nil, "objects"),
 		Entry(nil, "schedule-not-positive"),
 		Entry(nil, "reserved-target-names"),
+		Entry(nil, "matrix"),
+		Entry(nil, "matrix-empty"),
 	)
 })

@@ -34,10 +34,13 @@ func (s *Set) Err() error {
 
 // LoadSet collects the scenario files under paths (files, or the *.yaml
 // files directly inside folders), loads each strictly, and checks what one
-// file cannot tell on its own: the policy it names loads, its workload.exec
-// program exists and can be run, and its name is not already used by an
-// earlier file (the same file given twice included). It is the contract of
-// harness.RunScenarios: run a Set's Scenarios when its Problems are empty.
+// file cannot tell on its own: the policies it names (workload.policy, a
+// matrix's policy values) load, its workload.exec program exists and can
+// be run, and its name is not already used by an earlier file (the same
+// file given twice included). A file with a matrix gives one scenario per
+// combination (Scenario.Combinations), each named <name>[VAR=value,...].
+// It is the contract of harness.RunScenarios: run a Set's Scenarios when
+// its Problems are empty.
 func LoadSet(paths []string) *Set {
 	set := &Set{}
 	files, err := Collect(paths)
@@ -53,24 +56,78 @@ func LoadSet(paths []string) *Set {
 			continue
 		}
 		var mine []string
-		if prev, ok := names[sc.Name]; ok {
-			mine = append(mine, fmt.Sprintf("%s: name: scenario name %q is also used by %s", sc.Pos("name"), sc.Name, prev))
-		} else {
-			names[sc.Name] = f
-		}
 		if msg := checkPolicy(sc, policyErrs); msg != "" {
 			mine = append(mine, msg)
 		}
+		mine = append(mine, checkMatrixPolicies(sc, policyErrs)...)
 		if err := CheckExec(sc); err != nil {
 			mine = append(mine, fmt.Sprintf("%s: workload.exec: %v", sc.Pos("workload.exec"), err))
+		}
+		var list []*Scenario
+		if len(mine) == 0 {
+			if list, err = sc.Combinations(); err != nil {
+				mine = append(mine, fmt.Sprintf("%s: matrix: %v", sc.Pos("matrix"), err))
+			}
+		}
+		for _, c := range list {
+			if prev, ok := names[c.Name]; ok {
+				mine = append(mine, fmt.Sprintf("%s: name: scenario name %q is also used by %s", sc.Pos("name"), c.Name, prev))
+			} else {
+				names[c.Name] = f
+			}
 		}
 		if len(mine) > 0 {
 			set.Problems = append(set.Problems, mine...)
 			continue
 		}
-		set.Scenarios = append(set.Scenarios, sc)
+		set.Scenarios = append(set.Scenarios, list...)
 	}
 	return set
+}
+
+// CheckPolicies loads the policy files s names (workload.policy, a
+// matrix's policy values), as LoadSet does, and returns their problems
+// one line each; nil when every one loads.
+func (s *Scenario) CheckPolicies() error {
+	cache := map[string]string{}
+	var problems []string
+	if msg := checkPolicy(s, cache); msg != "" {
+		problems = append(problems, msg)
+	}
+	problems = append(problems, checkMatrixPolicies(s, cache)...)
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(problems, "\n"))
+}
+
+// checkMatrixPolicies loads each policy file a matrix's policy axis names,
+// once per file (cache), and returns its problems, one line each,
+// positioned at the value that names it.
+func checkMatrixPolicies(sc *Scenario, cache map[string]string) []string {
+	var out []string
+	for _, a := range sc.Matrix {
+		if a.Name != PolicyAxis {
+			continue
+		}
+		for i, path := range a.Values {
+			msg, ok := cache[path]
+			if !ok {
+				if _, err := policies.Load(DisplayPath(path)); err != nil {
+					msg = err.Error()
+				}
+				cache[path] = msg
+			}
+			if msg == "" {
+				continue
+			}
+			p := fmt.Sprintf("matrix.%s[%d]", PolicyAxis, i)
+			for _, line := range strings.Split(msg, "\n") {
+				out = append(out, fmt.Sprintf("%s: %s: %s", sc.Pos(p), p, line))
+			}
+		}
+	}
+	return out
 }
 
 // CheckExec checks that the workload's program exists and can be run: a

@@ -41,9 +41,19 @@ type Scenario struct {
 	// Expect holds what must be observed for the scenario to pass.
 	Expect Expect `yaml:"expect" json:"expect,omitempty"`
 
+	// Matrix, when set, makes the file stand for one scenario per
+	// combination of its axes' values (Combinations; LoadSet expands it).
+	// nil when the file has none, and on a combination.
+	Matrix Matrix `yaml:"matrix" json:"matrix,omitempty"`
+	// Combination is set on a scenario Combinations made: each axis's
+	// value, in the matrix's order, as the name shows them. nil otherwise.
+	Combination []Setting `yaml:"-" json:"-"`
+
 	// doc is what the loader learnt of the file: positions, written keys
 	// and their order. Nothing re-reads the file.
 	doc *strictyaml.Doc
+	// overrides are what With applied (see Overrides).
+	overrides Override
 }
 
 // Pos returns "FILE:LINE:COL" of the value at path (a path such as

@@ -133,6 +133,7 @@ func (v *validator) scenario() {
 	}
 	v.targets()
 	v.workload()
+	v.matrix()
 	v.faults(sc.Faults)
 	v.expect()
 }

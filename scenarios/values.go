@@ -21,12 +21,13 @@ func EnvVarFor(name string) string {
 }
 
 // RunIDFor returns the run_id of scheduled run n (1..runs) for seed:
-// workload.run_id, or "<name>-<seed>" when absent; with runs > 1, "-<n>" is
-// appended. Restarts of a run keep its id.
+// workload.run_id, or "<name>-<seed>" when absent (a matrix combination's
+// name in its Slug form: upload-RETRY_MODE-standard-42); with runs > 1,
+// "-<n>" is appended. Restarts of a run keep its id.
 func (s *Scenario) RunIDFor(seed int64, n int) string {
 	id := s.Workload.RunID
 	if id == "" {
-		id = fmt.Sprintf("%s-%d", s.Name, seed)
+		id = fmt.Sprintf("%s-%d", s.Slug(), seed)
 	}
 	if s.Workload.Runs > 1 {
 		id = fmt.Sprintf("%s-%d", id, n)

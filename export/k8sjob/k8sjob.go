@@ -48,9 +48,11 @@ const MaxBundle = 900 << 10
 // Bundle is a set of scenarios and every file they read, with paths
 // relative to the deepest folder holding them all.
 type Bundle struct {
-	// Scenarios are the scenario files, in the order given.
+	// Scenarios are the scenarios, in the order given (a matrix's
+	// combinations each on their own).
 	Scenarios []*scenarios.Scenario
-	// Paths are the scenario files' relative paths, in that order.
+	// Paths are the scenario files' relative paths, in that order, each
+	// once.
 	Paths []string
 	// Files maps every relative path (slash-separated) to its content.
 	Files map[string][]byte
@@ -59,6 +61,10 @@ type Bundle struct {
 	// Warnings say what the gameday image will lack (a workload that runs
 	// python3, say).
 	Warnings []string
+
+	// combinations: some scenario is a matrix's combination, so the pods
+	// are told which ones to run.
+	combinations bool
 }
 
 // NewBundle reads the scenario files of list and what they name: the
@@ -125,9 +131,16 @@ func NewBundle(list []*scenarios.Scenario) (*Bundle, error) {
 	if total > MaxBundle {
 		return nil, fmt.Errorf("the scenarios and the files they read take %d KiB, more than a ConfigMap holds (%d KiB): build an image with them instead", total>>10, MaxBundle>>10)
 	}
+	seen := map[string]bool{}
 	for _, sc := range list {
 		rel, _ := filepath.Rel(root, sc.File)
-		b.Paths = append(b.Paths, filepath.ToSlash(rel))
+		if !seen[rel] { // the combinations of a matrix share their file
+			seen[rel] = true
+			b.Paths = append(b.Paths, filepath.ToSlash(rel))
+		}
+		if sc.Combination != nil {
+			b.combinations = true
+		}
 	}
 	return b, nil
 }
@@ -268,6 +281,14 @@ func Build(b *Bundle, opts Options) (*corev1.ConfigMap, *batchv1.Job, error) {
 	}
 	if opts.Upload != "" {
 		args = append(args, "--upload", opts.Upload)
+	}
+	if b.combinations {
+		// A file with a matrix stands for all its combinations; the pods
+		// run just the ones given, each selected by its name (which holds
+		// no *, so it selects exactly itself).
+		for _, sc := range b.Scenarios {
+			args = append(args, "--filter", sc.Name)
+		}
 	}
 	for _, p := range b.Paths {
 		args = append(args, ScenariosDir+"/"+p)

@@ -165,7 +165,7 @@ needs a fixed seed (the file's or --seed) so the shards agree.`,
 				}
 			}
 			opts.Deadline = deadline
-			list, err := loadForRun(args, filter)
+			list, err := loadForRun(args, filter, nil)
 			if err != nil {
 				return err
 			}
@@ -201,7 +201,7 @@ needs a fixed seed (the file's or --seed) so the shards agree.`,
 	f.IntVar(&opts.Parallelism, "parallelism", 0, "pods running at once (default: --shards)")
 	f.IntVar(&opts.Repeat, "repeat", 1, "gameday run --repeat")
 	f.Int64Var(&seed, "seed", 0, "gameday run --seed (default: the files' seeds)")
-	f.StringSliceVar(&filter, "filter", nil, "only scenarios with this name or tag (repeatable; globs allowed)")
+	addFilterFlag(f, &filter, "only scenarios with this name or tag (repeatable; * matches any run of characters; [ and ] stand for themselves)")
 	f.StringVar(&opts.Upload, "upload", "", "gameday run --upload s3://bucket/prefix in every pod")
 	f.StringVar(&opts.S3Secret, "s3-secret", "gameday-s3", "Secret holding AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (with --upload)")
 	f.StringVar(&opts.CPU, "cpu", "1", "CPU request of each pod")

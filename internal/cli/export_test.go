@@ -199,3 +199,38 @@ func TestExportChaosMesh(t *testing.T) {
 		}
 	}
 }
+
+// TestExportK8sJobMatrix: a matrix file is bundled once, with the policies
+// of its combinations; the pods run just the combinations --filter chose.
+func TestExportK8sJobMatrix(t *testing.T) {
+	matrix := filepath.Join("..", "..", "scenarios", "testdata", "good", "matrix.yaml")
+	code, stdout, stderr := runCLI(t, "export", "k8s-job", matrix, "--shards", "2", "--image", "x/gameday:v1",
+		"--filter", "matrix[RETRY_MODE=legacy,*]")
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	objs := decodeK8s(t, stdout)
+	cm := objs[0].(*corev1.ConfigMap)
+	args := strings.Join(objs[1].(*batchv1.Job).Spec.Template.Spec.Containers[0].Args, " ")
+	if strings.Count(args, "matrix.yaml") != 1 {
+		t.Errorf("the file once: %s", args)
+	}
+	for _, want := range []string{"--filter matrix[RETRY_MODE=legacy,policy=default]", "--filter matrix[RETRY_MODE=legacy,policy=ci]"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args lack %q: %s", want, args)
+		}
+	}
+	if strings.Contains(args, "standard") {
+		t.Errorf("args select unchosen combinations: %s", args)
+	}
+	var keys []string
+	for k := range cm.Data {
+		keys = append(keys, k)
+	}
+	all := strings.Join(keys, " ")
+	for _, want := range []string{"ci.yaml", "default.yaml"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("ConfigMap lacks the policy %s: %v", want, keys)
+		}
+	}
+}

@@ -37,9 +37,10 @@ func newRunCmd() *cobra.Command {
 		metrics  string
 		shardArg string
 		uploadTo string
+		envs     []string
 	)
 	cmd := &cobra.Command{
-		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--repeat N] [--evidence-runs N] [--keep-on-failure] [--history FILE] [--metrics FILE] [--shard I/N] [--upload s3://bucket/prefix] [-v]",
+		Use:   "run PATH... [--backend auto|docker|process] [--seed N] [--out DIR] [--parallel N] [--filter NAME|TAG] [--env NAME=VALUE] [--repeat N] [--evidence-runs N] [--keep-on-failure] [--history FILE] [--metrics FILE] [--shard I/N] [--upload s3://bucket/prefix] [-v]",
 		Short: "Run scenarios end to end: boot targets, inject faults, run the workload, judge, report",
 		Long: `Run every scenario in PATH... (files, or folders whose *.yaml files are read):
 boot its targets, seed them, start a fault proxy in front of each and the alert
@@ -47,7 +48,16 @@ receiver, arm the faults, run the workload, then observe from the outside
 (journal, bucket listing, notifications) and judge each expectation.
 
 Everything is validated first: a bad scenario or policy file exits 2 before
-anything starts. Outputs go to --out (default gameday-out/<UTC timestamp>):
+anything starts.
+
+A scenario file with a matrix runs once per combination of its values, each
+as a scenario of its own named name[VAR=value,...] (its own verdicts, report
+rows and replay command). --filter selects scenarios by name or tag, with *
+matching any run of characters; [ and ] stand for themselves, so
+--filter 'upload[RETRY_MODE=standard,*]' selects the standard combinations.
+--env NAME=VALUE (repeatable) sets a workload environment variable for every
+scenario of the run, over workload.env, without editing files; the variables
+the harness sets, those it removes and a matrix's axes cannot be set so. Outputs go to --out (default gameday-out/<UTC timestamp>):
 report.json, junit.xml, summary.md, and per scenario its journal.jsonl,
 workload logs and target logs. The run's credentials are masked (***) in
 every output, the console included, raw, URL-encoded or base64. When
@@ -132,11 +142,11 @@ Precedence 2, then 3, then 1.`,
 				return badInput(fmt.Errorf("run: --seed %d: too large for --repeat %d", seed, repeat))
 			}
 			for _, f := range filter {
-				if err := glob.Validate(f); err != nil {
+				if err := glob.ValidateName(f); err != nil {
 					return badInput(fmt.Errorf("run: --filter: %w", err))
 				}
 			}
-			list, err := loadForRun(args, filter)
+			list, err := loadForRun(args, filter, envs)
 			if err != nil {
 				return err
 			}
@@ -247,7 +257,8 @@ Precedence 2, then 3, then 1.`,
 	f.Int64Var(&seed, "seed", 0, "seed for every scenario (overrides the files'; always recorded)")
 	f.StringVar(&out, "out", "", "output folder (default gameday-out/<UTC timestamp>)")
 	f.IntVar(&parallel, "parallel", 1, "scenarios run at once")
-	f.StringSliceVar(&filter, "filter", nil, "run only scenarios with this name or tag (repeatable; globs allowed)")
+	addFilterFlag(f, &filter, "run only scenarios with this name or tag (repeatable; * matches any run of characters; [ and ] stand for themselves)")
+	f.StringArrayVar(&envs, "env", nil, "set NAME=VALUE in every workload's environment, over workload.env (repeatable)")
 	f.IntVar(&repeat, "repeat", 1, "run every scenario N times with seeds S, S+1, ... and report how often each expectation held")
 	f.IntVar(&evidence, "evidence-runs", scenarios.DefaultEvidenceRuns, "extra runs on fresh stacks that gather waits when a backoff verdict is inconclusive (overrides the files' evidence_runs; 0: none)")
 	f.StringVar(&histFile, "history", "", "append the runs to this history file (SQLite; created when missing) for gameday trends")
@@ -329,17 +340,40 @@ func plural(n int, one, many string) string {
 }
 
 // loadForRun is step 1 of run: scenarios.LoadSet (what validate checks),
-// reporting all problems at once as bad input (exit 2).
-func loadForRun(args, filter []string) ([]*scenarios.Scenario, error) {
+// the --filter selection, then the --env overrides applied to each
+// scenario with Scenario.With, reporting all problems at once as bad input
+// (exit 2).
+func loadForRun(args, filter, envs []string) ([]*scenarios.Scenario, error) {
+	env := map[string]string{}
+	for _, a := range envs {
+		name, value, err := scenarios.ParseEnvAssignment(a)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("run: --env %w", err))
+		}
+		env[name] = value
+	}
 	set := scenarios.LoadSet(args)
 	if err := set.Err(); err != nil {
 		return nil, badInput(err)
 	}
 	var list []*scenarios.Scenario
+	var problems []string
 	for _, sc := range set.Scenarios {
-		if matchesFilter(sc, filter) {
-			list = append(list, sc)
+		if !matchesFilter(sc, filter) {
+			continue
 		}
+		if len(env) > 0 {
+			v, err := sc.With(scenarios.Override{Env: env})
+			if err != nil {
+				problems = append(problems, "run: --env: "+err.Error())
+				continue
+			}
+			sc = v
+		}
+		list = append(list, sc)
+	}
+	if len(problems) > 0 {
+		return nil, badInput(errors.New(strings.Join(problems, "\n")))
 	}
 	if len(list) == 0 {
 		return nil, badInput(fmt.Errorf("run: no scenario matches --filter %s", strings.Join(filter, ",")))

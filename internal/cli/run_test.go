@@ -30,6 +30,7 @@ func TestRunBadInputExits2BeforeAnything(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
+	matrix := filepath.Join("..", "..", "scenarios", "testdata", "good", "matrix.yaml")
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -44,6 +45,11 @@ func TestRunBadInputExits2BeforeAnything(t *testing.T) {
 		{[]string{"run", "--out", out, "--repeat", "3", "--seed", "9223372036854775806", library}, "too large for --repeat 3"},
 		{[]string{"run", "--out", out, "--filter", "no-such-scenario", library}, "no scenario matches"},
 		{[]string{"run", "--out", out, library, library}, "also used by"},
+		{[]string{"run", "--out", out, "--env", "NOPE", library}, "run: --env \"NOPE\": want NAME=VALUE"},
+		{[]string{"run", "--out", out, "--env", "AWS_SECRET_ACCESS_KEY=x", library}, "AWS_SECRET_ACCESS_KEY is set by the harness"},
+		{[]string{"run", "--out", out, "--env", "RETRY_MODE=x", matrix}, "RETRY_MODE is an axis of the matrix of matrix: choose a combination by name (--filter 'matrix[RETRY_MODE=...]') instead"},
+		{[]string{"run", "--out", out, "--filter", "matrix[RETRY_MODE=none,*]", matrix}, "no scenario matches --filter matrix[RETRY_MODE=none,*]"},
+		{[]string{"run", "--out", out, "--filter", "matrix?", matrix}, "run: --filter: glob \"matrix?\": '?' is not supported"},
 		{[]string{"run"}, "arg"},
 	} {
 		code, _, errOut := runCLI(t, tc.args...)

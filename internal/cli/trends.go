@@ -47,7 +47,7 @@ one line. See docs/reports.md.`,
 				return badInput(fmt.Errorf("trends: --by %q: want day or week", by))
 			}
 			if scenario != "" {
-				if err := glob.Validate(scenario); err != nil {
+				if err := glob.ValidateName(scenario); err != nil {
 					return badInput(fmt.Errorf("trends: --scenario: %w", err))
 				}
 			}

@@ -19,13 +19,24 @@ func newValidateCmd() *cobra.Command {
 			"every problem on its own line. It applies the checks gameday run makes before\n" +
 			"starting anything: the policy file a scenario names loads, the workload.exec\n" +
 			"program exists and is executable, and no two files given share a scenario name.\n" +
-			"It prints \"ok FILE\" for each valid file; exit 0 when all are valid, 2 otherwise.",
+			"A file with a matrix is checked as every combination it makes. It prints\n" +
+			"\"ok FILE\" for each valid file (with the number of combinations of a matrix);\n" +
+			"exit 0 when all are valid, 2 otherwise.",
 		Example: "  gameday validate scenarios/library\n  gameday validate my-scenario.yaml other/",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			loaded, bad := loadScenarios(args, cmd.ErrOrStderr())
-			for _, sc := range loaded {
-				fmt.Fprintln(cmd.OutOrStdout(), "ok", sc.Given())
+			for i := 0; i < len(loaded); i++ {
+				sc := loaded[i]
+				if sc.Combination == nil {
+					fmt.Fprintln(cmd.OutOrStdout(), "ok", sc.Given())
+					continue
+				}
+				n := 1 // combinations of one file come together, in order
+				for i+1 < len(loaded) && loaded[i+1].File == sc.File && loaded[i+1].Combination != nil {
+					n, i = n+1, i+1
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "ok %s (%d combinations)\n", sc.Given(), n)
 			}
 			if bad > 0 {
 				return &ExitError{Code: ExitBadInput}

@@ -50,3 +50,33 @@ func TestValidateDecidesWhatMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateNameTakesBracketsLiterally: over names, '[' and ']' are the
+// brackets of a matrix combination's name, so a filter selects a
+// combination by writing it; '?' and '\' stay refused.
+func TestValidateNameTakesBracketsLiterally(t *testing.T) {
+	for _, p := range []string{"upload[mode=standard,*]", "upload[*]", "*]", "ci"} {
+		if err := glob.ValidateName(p); err != nil {
+			t.Errorf("ValidateName(%q): %v", p, err)
+		}
+	}
+	for _, p := range []string{"upload?", `upload\[`, ""} {
+		if glob.ValidateName(p) == nil {
+			t.Errorf("ValidateName(%q) accepted it", p)
+		}
+	}
+	for _, c := range []struct {
+		p, n string
+		want bool
+	}{
+		{"upload[mode=standard,*]", "upload[mode=standard,fault=503]", true},
+		{"upload[mode=standard,*]", "upload[mode=adaptive,fault=503]", false},
+		{"upload[*]", "upload", false},
+		{"upload[mode=standard,fault=503]", "upload[mode=standard,fault=503]", true},
+		{"*[mode=legacy]", "other[mode=legacy]", true},
+	} {
+		if got := glob.Match(c.p, c.n); got != c.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", c.p, c.n, got, c.want)
+		}
+	}
+}
