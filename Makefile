@@ -65,8 +65,9 @@ test: lint bin/minio build ## vet, gofmt check, race-enabled tests, then the slo
 	GAMEDAY_SLOW=1 $(GO) test -race -count=1 -timeout 20m ./harness/e2e/
 
 .PHONY: bench
-bench: bin/minio build ## benchmarks reporting ratios against direct baselines
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./... 
+bench: bin/minio build ## benchmarks reporting ratios against direct baselines (the proxy's table: BenchmarkProxies), then the proxy's allocations per request
+	$(GO) test -run '^$$' -bench . -skip '^BenchmarkProxyRequest$$' -benchtime 1x -timeout 30m ./...
+	$(GO) test -run '^$$' -bench '^BenchmarkProxyRequest$$' -benchmem -benchtime 20000x ./injectors
 
 .PHONY: run
 run: bin/minio build ## run the scenario library on the process backend (the quick start)
