@@ -179,7 +179,14 @@ func (x *exchange) callback(fn func(context.Context, Rule) error, r Rule) {
 // failure it resets the client (upstream down) or notes that the client or
 // the proxy went away.
 func (x *exchange) forward(ctx context.Context) (*upResponse, bool) {
-	out := x.r.Clone(ctx)
+	// A shallow copy: the header is copied without its hop-by-hop fields
+	// (sharing the value slices, which nobody changes), the URL and the
+	// trailer are copied, the rest is only read.
+	out := x.r.WithContext(ctx)
+	u := *x.r.URL
+	out.URL = &u
+	out.Header = forwardHeader(x.r.Header)
+	out.Trailer = x.r.Trailer.Clone()
 	out.RequestURI = ""
 	up := x.p.cfg.Upstream
 	out.URL.Scheme, out.URL.Host = up.Scheme, up.Host
@@ -196,7 +203,6 @@ func (x *exchange) forward(ctx context.Context) (*upResponse, bool) {
 	} else {
 		out.Body = &x.in
 	}
-	removeHop(out.Header)
 	if _, ok := out.Header["User-Agent"]; !ok {
 		// An empty value stops the transport from adding its own.
 		out.Header["User-Agent"] = []string{""}

@@ -265,6 +265,17 @@ func removeHop(h http.Header) {
 	}
 }
 
+// forwardHeader returns a copy of h without the fields removeHop removes;
+// the value slices are shared.
+func forwardHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h)+1) // room for User-Agent
+	for k, vv := range h {
+		out[k] = vv
+	}
+	removeHop(out)
+	return out
+}
+
 // ServeHTTP handles one request: it picks the rule, applies it and
 // forwards, then writes the journal line.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
