@@ -85,8 +85,9 @@ func BenchmarkProxies(b *testing.B) {
 	for r := range rounds {
 		took := make([][]time.Duration, n)
 		cpu0 := make([]time.Duration, n)
+		sw0 := make([]int64, n)
 		for k, p := range paths {
-			cpu0[k] = cpuTime(p.pid)
+			cpu0[k], sw0[k] = cpuTime(p.pid), switches(p.pid)
 		}
 		for i := range smallN {
 			for j := range n {
@@ -102,6 +103,7 @@ func BenchmarkProxies(b *testing.B) {
 			res[k].p99 = append(res[k].p99, float64(p99)/float64(d99))
 			if p.pid != 0 {
 				res[k].cpuUS = append(res[k].cpuUS, float64(cpuTime(p.pid)-cpu0[k])/float64(time.Microsecond)/float64(smallN))
+				res[k].switches = append(res[k].switches, float64(switches(p.pid)-sw0[k])/float64(smallN))
 			}
 		}
 		big := make([]time.Duration, n)
@@ -137,7 +139,7 @@ func BenchmarkProxies(b *testing.B) {
 type pathResult struct {
 	name                         string
 	p50, p99, tput, p50ms, cpuUS []float64
-	mibps                        []float64
+	mibps, switches              []float64
 }
 
 // printTable writes the results as a Markdown table, then the figures the
@@ -154,18 +156,19 @@ func printTable(w io.Writer, res []pathResult, rounds, smallN, bigN int) {
 		return out
 	}
 	fmt.Fprintf(w, "\nproxy paths: %d rounds of %d 1 KiB GETs and %d 64 MiB GETs per path; median (range) over rounds\n\n", rounds, smallN, bigN)
-	fmt.Fprintln(w, "| path | 1 KiB GET p50 vs direct | p99 vs direct | 64 MiB throughput vs direct | proxy CPU per 1 KiB GET |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| path | 1 KiB GET p50 vs direct | p99 vs direct | 64 MiB throughput vs direct | proxy CPU per 1 KiB GET | proxy context switches per 1 KiB GET |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
 	for _, r := range res {
 		if r.name == "direct" {
-			fmt.Fprintf(w, "| direct | 1.00× (%.3f ms) | 1.00× | 100%% (%.0f MiB/s) | |\n", median(r.p50ms), median(r.mibps))
+			fmt.Fprintf(w, "| direct | 1.00× (%.3f ms) | 1.00× | 100%% (%.0f MiB/s) | | |\n", median(r.p50ms), median(r.mibps))
 			continue
 		}
-		cpu := ""
+		cpu, sw := "", ""
 		if len(r.cpuUS) > 0 {
 			cpu = fmt.Sprintf("%.0f µs", median(r.cpuUS))
+			sw = fmt.Sprintf("%.1f", median(r.switches))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", r.name, span(r.p50, "%.2f×"), span(r.p99, "%.2f×"), span(pct(r.tput), "%.0f%%"), cpu)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.name, span(r.p50, "%.2f×"), span(r.p99, "%.2f×"), span(pct(r.tput), "%.0f%%"), cpu, sw)
 	}
 	by := map[string]pathResult{}
 	for _, r := range res {
@@ -617,6 +620,29 @@ func BenchmarkGet1GiBMemory(b *testing.B) {
 	}
 	b.ReportMetric(float64(peak.Load()-before.HeapInuse)/(1<<20), "heap-growth-MiB")
 	b.ReportMetric(float64(size)/(1<<20)/took.Seconds(), "proxy-MiB/s")
+}
+
+// switches returns the context switches of process pid's threads so far,
+// voluntary or not (0 for none): each is a thread put to sleep or woken.
+func switches(pid int) int64 {
+	if pid == 0 {
+		return 0
+	}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	var n int64
+	for _, t := range tasks {
+		status, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.HasSuffix(k, "ctxt_switches") {
+				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 // cpuTime returns the user+system CPU time of process pid so far (0 for
