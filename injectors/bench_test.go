@@ -40,6 +40,12 @@ import (
 //   - splice: a raw TCP proxy (accept, dial, two io.Copy, which Go turns
 //     into splice): the floor of any proxy, the extra loopback hop alone;
 //   - toxiproxy: Toxiproxy 2.12 (its Go module) with no toxics;
+//   - httploop: a minimal HTTP/1.1 proxy loop, one goroutine per client
+//     connection with its own upstream connection, net/http's parser and
+//     writer (http.ReadRequest, Request.Write, http.ReadResponse,
+//     Response.Write) but no http.Server: what parsing costs without the
+//     server's per-request machinery (background read goroutine, deadlines,
+//     contexts);
 //   - reverseproxy: a plain httputil.ReverseProxy, Host kept;
 //   - gameday: `gameday proxy --faults` with no rule and no journal;
 //   - gameday+journal: the same, writing its journal to a file;
@@ -279,7 +285,7 @@ func (e *benchMinIO) paths(b *testing.B) []benchPath {
 	wanted := func(name string) bool {
 		return only == "" || slices.Contains(strings.Split(only, ","), name)
 	}
-	for _, y := range []string{"splice", "toxiproxy", "reverseproxy"} {
+	for _, y := range []string{"splice", "toxiproxy", "httploop", "reverseproxy"} {
 		if wanted(y) {
 			addr, pid := startYardstick(b, y, e.m.Endpoint)
 			add(y, addr, pid)
@@ -422,6 +428,13 @@ func TestBenchHelper(t *testing.T) {
 		}
 		defer p.Stop()
 		addr = p.Listen
+	case "httploop":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer serveHTTPLoop(ln, upstream)()
+		addr = ln.Addr().String()
 	case "reverseproxy":
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -436,7 +449,7 @@ func TestBenchHelper(t *testing.T) {
 		defer srv.Close()
 		addr = ln.Addr().String()
 	default:
-		t.Fatalf("GAMEDAY_BENCH_HELPER=%q: want splice, toxiproxy or reverseproxy", kind)
+		t.Fatalf("GAMEDAY_BENCH_HELPER=%q: want splice, toxiproxy, httploop or reverseproxy", kind)
 	}
 	fmt.Printf("listening on %s\n", addr)
 	<-ctx.Done()
@@ -473,6 +486,65 @@ func serveSplice(ln net.Listener, upstream string) (stop func()) {
 			wg.Go(func() {
 				_, _ = io.Copy(c, u)
 				_ = c.(*net.TCPConn).CloseWrite()
+			})
+		}
+	})
+	return func() {
+		_ = ln.Close()
+		mu.Lock()
+		for c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	}
+}
+
+// serveHTTPLoop serves the httploop yardstick on ln (see
+// BenchmarkProxies); the returned func stops it.
+func serveHTTPLoop(ln net.Listener, upstream string) (stop func()) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	track := func(c net.Conn) {
+		mu.Lock()
+		conns[c] = true
+		mu.Unlock()
+	}
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", upstream)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			track(c)
+			track(u)
+			wg.Go(func() {
+				defer c.Close()
+				defer u.Close()
+				cr, cw := bufio.NewReader(c), bufio.NewWriter(c)
+				ur, uw := bufio.NewReader(u), bufio.NewWriter(u)
+				for {
+					req, err := http.ReadRequest(cr)
+					if err != nil {
+						return
+					}
+					if req.Write(uw) != nil || uw.Flush() != nil {
+						return
+					}
+					resp, err := http.ReadResponse(ur, req)
+					if err != nil {
+						return
+					}
+					if resp.Write(cw) != nil || cw.Flush() != nil {
+						return
+					}
+				}
 			})
 		}
 	})
