@@ -70,8 +70,9 @@ examples: bin/minio ## the Go API example suite (examples/ginkgo) in parallel Gi
 	$(GINKGO) -p --race ./examples/ginkgo
 
 .PHONY: bench
-bench: bin/minio build ## benchmarks reporting ratios against direct baselines
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./... 
+bench: bin/minio build ## benchmarks reporting ratios against direct baselines (the proxy's table: BenchmarkProxies), then the proxy's allocations per request
+	$(GO) test -run '^$$' -bench . -skip '^BenchmarkProxyRequest$$' -benchtime 1x -timeout 30m ./...
+	$(GO) test -run '^$$' -bench '^BenchmarkProxyRequest$$' -benchmem -benchtime 20000x ./injectors
 
 .PHONY: run
 run: bin/minio build ## run the scenario library on the process backend (the quick start)

@@ -16,7 +16,7 @@ type exchange struct {
 	p           *Proxy
 	w           http.ResponseWriter
 	r           *http.Request
-	in          *countingBody
+	in          countingBody
 	e           Entry
 	wroteHeader bool
 	hijacked    bool
@@ -38,8 +38,8 @@ func (c *countingBody) Read(b []byte) (int, error) {
 func (c *countingBody) Close() error { return c.rc.Close() }
 
 func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
-	rangeHdr := r.Header.Get("Range")
-	x := &exchange{p: p, w: w, r: r, in: &countingBody{rc: r.Body}}
+	x := &exchange{p: p, w: w, r: r}
+	x.in.rc = r.Body
 	x.e = Entry{
 		Target:  p.cfg.Target,
 		Run:     int(p.run.Load()),
@@ -47,23 +47,33 @@ func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
 		Start:   p.now().UTC(),
 		Method:  r.Method,
 		Path:    r.URL.Path,
-		Query:   RedactQuery(r.URL.RawQuery),
-		OpKey:   OpKey(r.Method, r.URL.Path, r.URL.RawQuery, rangeHdr),
-		Range:   rangeHdr,
 	}
+	return x
+}
+
+// describe fills in the entry's fields that only the journal reads: the
+// redacted query, the operation key and header, the range. The proxy
+// computes them only when someone reads entries.
+func (x *exchange) describe() {
+	r := x.r
+	x.e.Range = r.Header.Get("Range")
+	x.e.Query = RedactQuery(r.URL.RawQuery)
+	x.e.OpKey = OpKey(r.Method, r.URL.Path, r.URL.RawQuery, x.e.Range)
 	for _, h := range opHeaders {
 		if v := r.Header.Get(h); v != "" {
 			x.e.OpHeader = v
 			break
 		}
 	}
-	return x
 }
 
 // finish completes the entry and writes it to the journal.
 func (x *exchange) finish() {
 	x.e.BytesIn = x.in.n.Load()
 	x.e.End = x.p.now().UTC()
+	if x.p.journal.w != nil || x.p.cfg.OnEntry != nil {
+		x.describe()
+	}
 	x.p.journal.write(&x.e)
 	if x.p.cfg.OnEntry != nil {
 		x.p.cfg.OnEntry(x.e)
@@ -169,7 +179,14 @@ func (x *exchange) callback(fn func(context.Context, Rule) error, r Rule) {
 // failure it resets the client (upstream down) or notes that the client or
 // the proxy went away.
 func (x *exchange) forward(ctx context.Context) (*upResponse, bool) {
-	out := x.r.Clone(ctx)
+	// A shallow copy: the header is copied without its hop-by-hop fields
+	// (sharing the value slices, which nobody changes), the URL and the
+	// trailer are copied, the rest is only read.
+	out := x.r.WithContext(ctx)
+	u := *x.r.URL
+	out.URL = &u
+	out.Header = forwardHeader(x.r.Header)
+	out.Trailer = x.r.Trailer.Clone()
 	out.RequestURI = ""
 	up := x.p.cfg.Upstream
 	out.URL.Scheme, out.URL.Host = up.Scheme, up.Host
@@ -184,9 +201,8 @@ func (x *exchange) forward(ctx context.Context) (*upResponse, bool) {
 	if x.r.ContentLength == 0 {
 		out.Body = nil
 	} else {
-		out.Body = x.in
+		out.Body = &x.in
 	}
-	removeHop(out.Header)
 	if _, ok := out.Header["User-Agent"]; !ok {
 		// An empty value stops the transport from adding its own.
 		out.Header["User-Agent"] = []string{""}

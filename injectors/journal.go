@@ -9,9 +9,11 @@ import (
 	"io"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Entry is one line of the request journal: one JSON object per request the
@@ -182,8 +184,9 @@ func ReadJournal(r io.Reader) ([]Entry, error) {
 
 // journal writes entries as JSON lines, each with one Write call as its
 // request completes, unbuffered: a line is in the file as soon as the
-// exchange ends, and nothing is lost when the process is killed. It is
-// safe for concurrent use.
+// exchange ends, and nothing is lost when the process is killed. A line is
+// encoded before the lock is taken (the lock covers the seq and the Write
+// alone). It is safe for concurrent use.
 type journal struct {
 	mu  sync.Mutex
 	seq uint64
@@ -193,24 +196,50 @@ type journal struct {
 
 func newJournal(w io.Writer) *journal { return &journal{w: w} }
 
-// write assigns the next seq to e and appends it. A write error is kept and
-// returned by flush; later writes are dropped.
+// seqRoom is the room left at the head of a line's buffer for `{"seq":N`,
+// which is only known under the lock.
+const seqRoom = len(`{"seq":`) + 20
+
+// linePool holds line buffers; one that grew past 64 KiB (a huge query)
+// is not kept.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// write assigns the next seq to e and appends its line. A write error is
+// kept and returned by flush; later writes are dropped.
 func (j *journal) write(e *Entry) {
+	if j.w == nil {
+		j.mu.Lock()
+		j.seq++
+		e.Seq = j.seq
+		j.mu.Unlock()
+		return
+	}
+	bp := linePool.Get().(*[]byte)
+	b := append((*bp)[:0], make([]byte, seqRoom)...)
+	b, encErr := e.appendFields(b)
+	b = append(b, '\n')
+
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	j.seq++
 	e.Seq = j.seq
-	if j.w == nil || j.err != nil {
-		return
+	switch {
+	case j.err != nil:
+	case encErr != nil:
+		j.err = fmt.Errorf("encode journal entry: %w", encErr)
+	default:
+		var head [seqRoom]byte
+		h := strconv.AppendUint(append(head[:0], `{"seq":`...), e.Seq, 10)
+		start := seqRoom - len(h)
+		copy(b[start:], h)
+		if _, err := j.w.Write(b[start:]); err != nil {
+			j.err = fmt.Errorf("write journal: %w", err)
+		}
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		j.err = fmt.Errorf("encode journal entry: %w", err)
-		return
-	}
-	b = append(b, '\n')
-	if _, err := j.w.Write(b); err != nil {
-		j.err = fmt.Errorf("write journal: %w", err)
+	j.mu.Unlock()
+
+	if cap(b) <= 64<<10 {
+		*bp = b
+		linePool.Put(bp)
 	}
 }
 
@@ -219,4 +248,108 @@ func (j *journal) flush() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.err
+}
+
+// MarshalJSON encodes e as encoding/json would encode its fields (same
+// names, order and escaping), without reflection: the proxy writes one per
+// request.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	b := strconv.AppendUint(append(make([]byte, 0, 512), `{"seq":`...), e.Seq, 10)
+	return e.appendFields(b)
+}
+
+// appendFields appends the fields after seq and the closing brace.
+func (e *Entry) appendFields(b []byte) ([]byte, error) {
+	b = appendJSONString(append(b, `,"target":`...), e.Target)
+	b = strconv.AppendInt(append(b, `,"run":`...), int64(e.Run), 10)
+	b = strconv.AppendInt(append(b, `,"attempt":`...), int64(e.Attempt), 10)
+	var err error
+	if b, err = appendJSONTime(append(b, `,"start":`...), e.Start); err != nil {
+		return b, err
+	}
+	if b, err = appendJSONTime(append(b, `,"end":`...), e.End); err != nil {
+		return b, err
+	}
+	b = appendJSONString(append(b, `,"method":`...), e.Method)
+	b = appendJSONString(append(b, `,"path":`...), e.Path)
+	b = appendJSONString(append(b, `,"query":`...), e.Query)
+	b = appendJSONString(append(b, `,"op_header":`...), e.OpHeader)
+	b = appendJSONString(append(b, `,"op_key":`...), e.OpKey)
+	b = appendJSONString(append(b, `,"range":`...), e.Range)
+	b = strconv.AppendInt(append(b, `,"status":`...), int64(e.Status), 10)
+	b = strconv.AppendInt(append(b, `,"upstream_status":`...), int64(e.UpstreamStatus), 10)
+	b = strconv.AppendInt(append(b, `,"retry_after_ms":`...), e.RetryAfterMS, 10)
+	b = appendJSONString(append(b, `,"fault":`...), e.Fault)
+	b = appendJSONString(append(b, `,"action":`...), e.Action)
+	b = strconv.AppendBool(append(b, `,"delivered":`...), e.Delivered)
+	b = strconv.AppendInt(append(b, `,"bytes_in":`...), e.BytesIn, 10)
+	b = strconv.AppendInt(append(b, `,"bytes_out":`...), e.BytesOut, 10)
+	b = appendJSONString(append(b, `,"error":`...), e.Error)
+	return append(b, '}'), nil
+}
+
+// appendJSONTime appends t as time.Time's MarshalJSON does (RFC 3339 with
+// nanoseconds, quoted).
+func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
+	if y := t.Year(); t.Location() == time.UTC && y >= 0 && y <= 9999 {
+		b = append(b, '"')
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"'), nil
+	}
+	m, err := t.MarshalJSON()
+	return append(b, m...), err
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s quoted as encoding/json does: HTML-sensitive
+// characters, control characters, U+2028 and U+2029 escaped, invalid UTF-8
+// replaced by U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -61,8 +61,10 @@ type Proxy struct {
 	ln      net.Listener
 	srv     *http.Server
 
-	mu    sync.Mutex // guards rules and rng
-	rules *ruleSet
+	// rules is the armed rule set, replaced whole by Arm and Disarm; its
+	// rules are read without a lock, its counters under mu.
+	rules atomic.Pointer[ruleSet]
+	mu    sync.Mutex // guards rng and the counters of rules
 	rng   *rand.Rand
 
 	run, attempt atomic.Int64
@@ -164,27 +166,24 @@ func (p *Proxy) Arm(rules []Rule) error {
 	for i, r := range rules {
 		s.counters[i].Name = r.Name
 	}
-	p.mu.Lock()
-	p.rules = s
-	p.mu.Unlock()
+	p.rules.Store(s)
 	return nil
 }
 
 // Disarm removes every rule; requests are then forwarded untouched.
 func (p *Proxy) Disarm() {
-	p.mu.Lock()
-	p.rules = nil
-	p.mu.Unlock()
+	p.rules.Store(nil)
 }
 
 // Counters returns the counters of the armed rules, in rule order.
 func (p *Proxy) Counters() []RuleCounter {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.rules == nil {
+	s := p.rules.Load()
+	if s == nil {
 		return nil
 	}
-	return append([]RuleCounter(nil), p.rules.counters...)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]RuleCounter(nil), s.counters...)
 }
 
 // SetRun sets the run and attempt written to the journal for requests that
@@ -229,14 +228,21 @@ func (p *Proxy) enter() bool {
 	return true
 }
 
-// pick evaluates the armed rules for req.
+// pick evaluates the armed rules for req. The lock is taken only when a
+// rule matches, to count and draw.
 func (p *Proxy) pick(req *http.Request, now time.Time) *Rule {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.rules == nil {
+	s := p.rules.Load()
+	if s == nil {
 		return nil
 	}
-	return p.rules.pick(req, now, p.rng)
+	var buf [16]int
+	matched := s.matching(req, buf[:0])
+	if len(matched) == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return s.fire(matched, now, p.rng)
 }
 
 // hopHeaders are removed when forwarding, both ways.
@@ -257,6 +263,17 @@ func removeHop(h http.Header) {
 		}
 		h.Del(k)
 	}
+}
+
+// forwardHeader returns a copy of h without the fields removeHop removes;
+// the value slices are shared.
+func forwardHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h)+1) // room for User-Agent
+	for k, vv := range h {
+		out[k] = vv
+	}
+	removeHop(out)
+	return out
 }
 
 // ServeHTTP handles one request: it picks the rule, applies it and

@@ -167,14 +167,31 @@ type ruleSet struct {
 // the winner only count the match (they draw nothing). It returns the
 // winner, or nil. The caller holds the proxy's lock.
 func (s *ruleSet) pick(req *http.Request, now time.Time, rng *rand.Rand) *Rule {
+	return s.fire(s.matching(req, nil), now, rng)
+}
+
+// matching appends to dst the indexes of the rules whose match holds for
+// req, in order. It reads only the rules, which Arm never changes once
+// installed, so it needs no lock: a request that matches nothing takes
+// none.
+func (s *ruleSet) matching(req *http.Request, dst []int) []int {
 	var q url.Values
+	for i := range s.rules {
+		if s.rules[i].Match.matches(req, &q) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
+// fire advances the counters of the matched rules (indexes from matching)
+// and applies their schedules, as pick says. The caller holds the proxy's
+// lock.
+func (s *ruleSet) fire(matched []int, now time.Time, rng *rand.Rand) *Rule {
 	var won *Rule
 	since := now.Sub(s.armedAt)
-	for i := range s.rules {
+	for _, i := range matched {
 		r := &s.rules[i]
-		if !r.Match.matches(req, &q) {
-			continue
-		}
 		c := &s.counters[i]
 		c.Matched++
 		if won != nil {

@@ -64,6 +64,22 @@ type upConn struct {
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	idleSince time.Time
+	// raw, peekFn and peerState serve probe; nil raw: not TCP.
+	raw       syscall.RawConn
+	peekFn    func(fd uintptr) bool
+	peerState int
+	poisonFn  func() // poison, bound once
+}
+
+// poison makes every blocked read and write on the connection return.
+func (c *upConn) poison() { _ = c.SetDeadline(aLongTimeAgo) }
+
+// send writes req and flushes it.
+func (c *upConn) send(req *http.Request) error {
+	if err := req.Write(c.bw); err != nil {
+		return err
+	}
+	return c.bw.Flush()
 }
 
 // headLimit lets at most n more bytes through while a response head is
@@ -127,36 +143,39 @@ const (
 	peerClosed        // EOF, reset or any other error
 )
 
-func probe(c net.Conn) int {
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
+// probe tells the state of the connection's peer without blocking or
+// consuming anything.
+func (c *upConn) probe() int {
+	if c.raw == nil {
+		if _, tcp := c.Conn.(*net.TCPConn); tcp {
+			return peerClosed // SyscallConn failed at dial
+		}
 		return peerOpen
 	}
-	raw, err := tc.SyscallConn()
-	if err != nil {
+	c.peerState = peerClosed
+	if err := c.raw.Read(c.peekFn); err != nil {
 		return peerClosed
 	}
-	state := peerClosed
+	return c.peerState
+}
+
+// peek is probe's non-blocking MSG_PEEK, bound once per connection (as
+// peekFn) so that a probe allocates nothing.
+func (c *upConn) peek(fd uintptr) bool {
 	var buf [1]byte
-	cerr := raw.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		switch {
-		case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
-			state = peerOpen
-		case err == nil && n > 0:
-			state = peerData
-		}
-		return true
-	})
-	if cerr != nil {
-		return peerClosed
+	n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	switch {
+	case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
+		c.peerState = peerOpen
+	case err == nil && n > 0:
+		c.peerState = peerData
 	}
-	return state
+	return true
 }
 
 // alive reports whether an idle connection can take a request: open, and
 // no bytes nobody asked for.
-func alive(c net.Conn) bool { return probe(c) == peerOpen }
+func (c *upConn) alive() bool { return c.probe() == peerOpen }
 
 // get returns an idle live connection, or dials a new one.
 func (u *upstream) get(ctx context.Context) (c *upConn, reused bool, err error) {
@@ -169,7 +188,7 @@ func (u *upstream) get(ctx context.Context) (c *upConn, reused bool, err error) 
 		c = u.idle[len(u.idle)-1]
 		u.idle = u.idle[:len(u.idle)-1]
 		u.mu.Unlock()
-		if time.Since(c.idleSince) < idleTimeout && alive(c.Conn) {
+		if time.Since(c.idleSince) < idleTimeout && c.alive() {
 			return c, true, nil
 		}
 		_ = c.Close()
@@ -193,6 +212,13 @@ func (u *upstream) dial(ctx context.Context) (*upConn, error) {
 	}
 	c := &upConn{Conn: conn, head: headLimit{r: conn, n: -1}, bw: bufio.NewWriterSize(conn, upBufSize)}
 	c.br = bufio.NewReaderSize(&c.head, upBufSize)
+	if tc, ok := conn.(*net.TCPConn); ok {
+		if raw, err := tc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	c.peekFn = c.peek
+	c.poisonFn = c.poison
 	return c, nil
 }
 
@@ -268,16 +294,10 @@ func (u *upstream) roundTrip(ctx context.Context, req *http.Request) (*upRespons
 func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request) (*upResponse, error) {
 	// Cancelling ctx (client gone, proxy closing) unblocks every read and
 	// write on the connection.
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(aLongTimeAgo) })
+	stop := context.AfterFunc(ctx, c.poisonFn)
 	r := &upResponse{u: u, conn: c, stop: stop}
-	write := func() error {
-		if err := req.Write(c.bw); err != nil {
-			return err
-		}
-		return c.bw.Flush()
-	}
 	if req.Body == nil {
-		if err := write(); err != nil {
+		if err := c.send(req); err != nil {
 			stop()
 			_ = c.Close()
 			return nil, fmt.Errorf("write request: %w", err)
@@ -290,7 +310,7 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request) (
 		r.writeDone = make(chan struct{})
 		go func() {
 			defer close(r.writeDone)
-			r.writeErr = write()
+			r.writeErr = c.send(req)
 			if src.err != nil {
 				// The client's body broke: the upstream holds half a
 				// request and would wait for the rest. Closing the
@@ -388,7 +408,7 @@ func (r *upResponse) spliceBody(w io.Writer) (n int64, upstreamErr, clientErr er
 	}
 	// One error for both ends: the upstream is to blame when its socket is
 	// gone.
-	if probe(r.conn.Conn) == peerClosed {
+	if r.conn.probe() == peerClosed {
 		return n, err, nil
 	}
 	return n, nil, err
