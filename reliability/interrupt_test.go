@@ -85,7 +85,7 @@ var _ = Describe("interrupted runs", func() {
 		dir := GinkgoT().TempDir()
 		file := filepath.Join(dir, "scenario.yaml")
 		Expect(os.WriteFile(file, []byte(interruptScenario), 0o644)).To(Succeed())
-		s := interruptStart(dir, "up", "--backend", "process", file)
+		s := interruptStart(dir, "up", "--backend", "process", "--out", filepath.Join(dir, "out"), file)
 		Eventually(s.Out, time.Minute).Should(gbytes.Say("running until Ctrl-C"))
 		s.Signal(syscall.SIGINT)
 		Eventually(s, time.Minute).Should(gexec.Exit(0))
@@ -96,7 +96,7 @@ var _ = Describe("interrupted runs", func() {
 		dir := GinkgoT().TempDir()
 		file := filepath.Join(dir, "scenario.yaml")
 		Expect(os.WriteFile(file, []byte(interruptScenario), 0o644)).To(Succeed())
-		s := interruptStart(dir, "up", "--backend", "process", file)
+		s := interruptStart(dir, "up", "--backend", "process", "--out", filepath.Join(dir, "out"), file)
 		// The stack is booting once its run record exists.
 		Eventually(func() []string {
 			m, _ := filepath.Glob(filepath.Join(dir, "state", "runs", "*.json"))
