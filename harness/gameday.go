@@ -90,6 +90,8 @@ func RunGameDay(ctx context.Context, sc *scenarios.Scenario, opts GameDayOptions
 		}
 		g.file = fs
 	}
+	_, statErr := os.Stat(opts.Out)
+	created := os.IsNotExist(statErr)
 	if err := os.MkdirAll(g.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", g.dir, err)
 	}
@@ -103,6 +105,10 @@ func RunGameDay(ctx context.Context, sc *scenarios.Scenario, opts GameDayOptions
 		JournalDir:  g.dir,
 		Disarmed:    true, // armed below, through the switch
 	})
+	if err != nil && created {
+		// Nothing happened: leave no empty output folder behind.
+		_ = os.RemoveAll(opts.Out)
+	}
 	if err != nil {
 		return nil, err
 	}

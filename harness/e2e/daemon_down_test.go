@@ -171,7 +171,7 @@ var _ = Describe("no docker daemon", Label("docker"), func() {
 		Expect(leftovers(r.mine)).To(BeEmpty())
 
 		// `up` prints the backend it chose.
-		u := gamedayNoDaemon("up", "--backend", "auto", "--for", "1s", cheap)
+		u := gamedayNoDaemon("up", "--backend", "auto", "--for", "1s", "--out", filepath.Join(GinkgoT().TempDir(), "out"), cheap)
 		Eventually(u.s, time.Minute).Should(gexec.Exit(0))
 		Expect(string(u.s.Out.Contents())).To(MatchRegexp(`gameday up: scenario auth-401-fail-fast, seed \d+, backend process,`))
 		Expect(leftovers(u.mine)).To(BeEmpty())
