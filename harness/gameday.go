@@ -35,6 +35,9 @@ type GameDayOptions struct {
 	// scenarios.LoadFaults), armed with the scenario's and re-read on every
 	// value from Reload.
 	FaultsFile string
+	// Faults, when set, are FaultsFile's faults already loaded (so the
+	// file is read once at start); nil loads FaultsFile.
+	Faults []*scenarios.Fault
 	Reload     <-chan struct{}
 	// Commands, when set, is read line by line for commands: arm NAME,
 	// disarm NAME, crash TARGET, restart TARGET, status, help.
@@ -83,7 +86,8 @@ func RunGameDay(ctx context.Context, sc *scenarios.Scenario, opts GameDayOptions
 	g := &gameDay{sc: sc, opts: opts, start: opts.Now(), out: rd.Writer(opts.Stdout),
 		dir: filepath.Join(opts.Out, sc.Name), injected: map[string]int{}}
 	defer g.out.Close()
-	if opts.FaultsFile != "" {
+	g.file = opts.Faults
+	if opts.FaultsFile != "" && opts.Faults == nil {
 		fs, err := scenarios.LoadFaults(opts.FaultsFile)
 		if err != nil {
 			return nil, err

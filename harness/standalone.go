@@ -22,6 +22,10 @@ type StandaloneOptions struct {
 	// of one target (see StandaloneRules).
 	Faults string
 	Target string
+	// Rules and Timers, when Rules is set, are StandaloneRules(Faults,
+	// Target) already loaded (so the file is read once at start).
+	Rules  []injectors.Rule
+	Timers []string
 	// Journal receives one line per request; nil writes none.
 	Journal io.Writer
 	Seed    int64
@@ -125,9 +129,12 @@ func (t *ruleTotals) with(current []injectors.RuleCounter) []injectors.RuleCount
 // each rule's matched and injected totals, summed by name across reloads.
 // Errors about the rules wrap ErrBadRules.
 func ServeStandalone(ctx context.Context, o StandaloneOptions) error {
-	rules, timers, err := StandaloneRules(o.Faults, o.Target)
-	if err != nil {
-		return &BadRulesError{err}
+	rules, timers := o.Rules, o.Timers
+	if rules == nil {
+		var err error
+		if rules, timers, err = StandaloneRules(o.Faults, o.Target); err != nil {
+			return &BadRulesError{err}
+		}
 	}
 	target := o.Target
 	if target == "" {

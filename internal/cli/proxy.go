@@ -120,7 +120,8 @@ func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) err
 		return badInput(err)
 	}
 	// The first load decides the exit code: a bad file is exit 2.
-	if _, _, err := harness.StandaloneRules(o.faults, o.target); err != nil {
+	rules, timers, err := harness.StandaloneRules(o.faults, o.target)
+	if err != nil {
 		return fileErrors(stderr, err)
 	}
 	var journal io.Writer
@@ -135,7 +136,7 @@ func runProxy(ctx context.Context, o proxyOptions, stdout, stderr io.Writer) err
 	stop, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	err = harness.ServeStandalone(stop, harness.StandaloneOptions{
-		Upstream: up, Listen: o.listen, Kind: kind, Faults: o.faults, Target: o.target,
+		Upstream: up, Listen: o.listen, Kind: kind, Faults: o.faults, Target: o.target, Rules: rules, Timers: timers,
 		Journal: journal, Seed: o.seed, Reload: hangups(stop), Stdout: stdout,
 		Log: func(format string, args ...any) { fmt.Fprintf(stderr, "gameday proxy: "+format+"\n", args...) },
 	})

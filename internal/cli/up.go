@@ -64,8 +64,9 @@ verdicts (2 bad input, 3 infrastructure).`,
 			if err != nil {
 				return badInput(err)
 			}
+			var extra []*scenarios.Fault
 			if faults != "" {
-				if _, err := scenarios.LoadFaults(faults); err != nil {
+				if extra, err = scenarios.LoadFaults(faults); err != nil {
 					return badInput(err)
 				}
 			}
@@ -90,6 +91,7 @@ verdicts (2 bad input, 3 infrastructure).`,
 				Out:        out,
 				For:        forDur,
 				FaultsFile: faults,
+				Faults:     extra,
 				Reload:     reload,
 				Commands:   commands,
 				Stdout:     cmd.OutOrStdout(),
