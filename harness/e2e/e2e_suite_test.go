@@ -60,13 +60,15 @@ var _ = SynchronizedAfterSuite(func() {}, func() {
 // python3-boto3 and curl, the third-party clients the judge is tried on.
 func requireClients() {
 	err := exec.Command("/usr/bin/python3", "-c", "import boto3").Run()
-	if err == nil {
-		_, err = exec.LookPath("curl")
+	for _, prog := range []string{"curl", "/usr/bin/aws", "rclone"} {
+		if err == nil {
+			_, err = exec.LookPath(prog)
+		}
 	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			Fail("CI=true and python3-boto3 or curl is missing: apt-get install python3-boto3 curl")
+			Fail("CI=true and a third-party client is missing: apt-get install python3-boto3 awscli rclone curl")
 		}
-		Skip("python3-boto3 or curl missing")
+		Skip("a third-party client is missing (python3-boto3, awscli, rclone, curl)")
 	}
 }

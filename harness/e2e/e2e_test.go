@@ -172,11 +172,12 @@ var _ = Describe("gameday run", func() {
 	Describe("the negative set", Ordered, func() {
 		var r *reports.Result
 		BeforeAll(func() {
+			requireClients()
 			out := filepath.Join(GinkgoT().TempDir(), "out")
 			s, mine := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/negative")
 			Eventually(s, 4*time.Minute).Should(gexec.Exit(1))
 			r = readReport(out)
-			Expect(r.Scenarios).To(HaveLen(10))
+			Expect(r.Scenarios).To(HaveLen(11))
 			Expect(leftovers(mine)).To(BeEmpty())
 			checkHTMLReport(out, "negative")
 		})
@@ -209,6 +210,7 @@ var _ = Describe("gameday run", func() {
 			Entry(nil, "neg-app-loop-401", "retries_after[0]", "attempts_per_operation"),
 			Entry(nil, "neg-nested-retries", "attempts_per_operation"),
 			Entry(nil, "neg-fault-never-reached", "faults_fired"),
+			Entry(nil, "neg-rclone-nested-retries", "attempts_per_operation"),
 		)
 
 		It("names the layers of a retry chain and the silent fault in words a user can act on", func() {
@@ -229,13 +231,13 @@ var _ = Describe("gameday run", func() {
 		})
 	})
 
-	It("passes the real-client scenarios (boto3 legacy and standard, curl --retry)", func() {
+	It("passes the real-client scenarios (boto3 legacy and standard, awscli, curl --retry)", func() {
 		requireClients()
 		out := filepath.Join(GinkgoT().TempDir(), "out")
 		s, mine := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/clients")
 		Eventually(s, 4*time.Minute).Should(gexec.Exit())
 		r := readReport(out)
-		Expect(r.Scenarios).To(HaveLen(5))
+		Expect(r.Scenarios).To(HaveLen(6))
 		for _, sc := range r.Scenarios {
 			Expect(sc.Error).To(BeEmpty(), sc.Name)
 			for _, e := range sc.Expectations {
