@@ -244,8 +244,9 @@ func Shrink(ctx context.Context, check Check, start *Confirmed, o ShrinkOptions)
 }
 
 // Candidates are the schedules one step smaller than faults, in the order
-// Shrink tries them: each fault dropped (while more than one is left);
-// then per fault its count lowered (to 1, halved, minus one), its skip
+// Shrink tries them: each fault dropped (while more than one is left),
+// two faults of one action on one request merged into one of their summed
+// count; then per fault its count lowered (to 1, halved, minus one), its skip
 // removed or lowered, its start moved earlier (removed, halved), a crash's
 // restart brought forward, and its action replaced by a simpler kind among
 // kinds (503 < 500 < other statuses < 429 < reset < delay < crash <
@@ -265,6 +266,19 @@ func Candidates(faults []*scenarios.Fault, kinds []string, sp Space) [][]*scenar
 		for i := range faults {
 			c := clone(faults)
 			add(append(c[:i], c[i+1:]...))
+		}
+		// Two faults of one kind on one request, both counted and
+		// unconditioned, are one fault of their summed count.
+		for i := range faults {
+			for j := i + 1; j < len(faults); j++ {
+				a, b := faults[i], faults[j]
+				if KindOf(a) != KindOf(b) || resourceOf(a) != resourceOf(b) || !plain(a) || !plain(b) || a.Action.String() != b.Action.String() {
+					continue
+				}
+				c := clone(faults)
+				c[i].Times = ptr(*a.Times + *b.Times)
+				add(append(c[:j], c[j+1:]...))
+			}
 		}
 	}
 	each := func(i int, change func(f *scenarios.Fault) bool) {
@@ -315,6 +329,11 @@ func Candidates(faults []*scenarios.Fault, kinds []string, sp Space) [][]*scenar
 		}
 	}
 	return out
+}
+
+// plain reports a fault with a count and no other condition.
+func plain(f *scenarios.Fault) bool {
+	return f.Times != nil && f.Skip == nil && f.After == nil && f.Until == nil && f.Every == nil && f.Probability == nil
 }
 
 // lower returns the counts below n to try, smallest change last: floor,

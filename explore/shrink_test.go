@@ -182,6 +182,19 @@ var _ = Describe("Shrink on a synthetic property", func() {
 		localMinimum(both, res.Faults, res.Failed)
 	})
 
+	It("merges two faults of one action on one request into one of their summed count", func() {
+		s := &synthetic{prop: twoAttempts}
+		start := []*scenarios.Fault{
+			fault("storage", "GET", "/features/day/part-0.bin", status(503), 1),
+			fault("feature-api", "GET", "/v1/schema", status(500), 1),
+			fault("storage", "GET", "/features/day/part-0.bin", status(503), 1),
+		}
+		res, err := explore.Shrink(ctx, s.check, confirmed(s, start), explore.ShrinkOptions{Kinds: kinds, Space: space})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(explore.Describe(res.Faults)).To(Equal("storage-503: status 503 on GET /features/day/part-0.bin (storage), times 2"))
+		localMinimum(twoAttempts, res.Faults, res.Failed)
+	})
+
 	It("brings a crash's restart forward as far as the property allows, and keeps the crash when nothing simpler fails", func() {
 		longOutage := func(faults []*scenarios.Fault) []string {
 			for _, f := range faults {
