@@ -162,7 +162,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, o Options) (*Result, error
 	if err != nil || sr.Found == nil {
 		return res, x.finish(res, err)
 	}
-	progress(o.Progress, true, "shrinking trial %d's %d faults", sr.Trial, len(sr.Found.Faults))
+	progress(o.Progress, true, "shrinking trial %d's schedule (%d %s)", sr.Trial, len(sr.Found.Faults), plural(len(sr.Found.Faults), "fault", "faults"))
 	sh, err := Shrink(ctx, x.check("s"), sr.Found, ShrinkOptions{Kinds: kinds, Space: space, Parallel: o.Parallel, Progress: o.Progress})
 	if err != nil && sh == nil {
 		return res, x.finish(res, err)

@@ -107,6 +107,13 @@ a scenario or policy file); 3 infrastructure under either variant.`,
 			if err != nil {
 				return err
 			}
+			for _, sc := range list {
+				for _, spec := range []compare.Spec{a, b} {
+					if _, err := sc.With(spec.Override()); err != nil {
+						return badInput(err)
+					}
+				}
+			}
 			bin, err := pipelineBinary(list)
 			if err != nil {
 				return infra(err)

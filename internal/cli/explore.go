@@ -108,6 +108,9 @@ nothing or fails without faults); 3 infrastructure.`,
 			if err != nil {
 				return err
 			}
+			if len(list) != 1 {
+				return badInput(fmt.Errorf("explore: %s holds %d scenarios; explore takes one scenario file", args[0], len(list)))
+			}
 			sc, err := list[0].With(over)
 			if err != nil {
 				return badInput(err)
