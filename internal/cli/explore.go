@@ -131,7 +131,7 @@ nothing or fails without faults); 3 infrastructure.`,
 			harness.SetTestcontainersEnv()
 			stdout := cmd.OutOrStdout()
 			fmt.Fprintf(stdout, "explore %s: up to %d trials, seed %d (--seed %d replays this search)\n", sc.Given(), trials, seed, seed)
-			show := progressPrinter(stdout, reports.Interactive(stdout, os.Getenv))
+			show := &exploreProgress{w: stdout, tty: reports.DetectConsole(stdout, os.Getenv).Live, width: reports.TerminalWidth(stdout)}
 			opts := explore.Options{Trials: trials, Seed: seed, Parallel: parallel, Actions: kinds, Property: splitList(property),
 				Override: over, Out: out, Backend: backend, GamedayBin: bin, Run: harness.RunScenarios, Progress: show.event}
 			if cmd.Flags().Changed("evidence-runs") {
@@ -201,28 +201,33 @@ func splitList(in []string) []string {
 }
 
 // exploreProgress shows explore's progress: on a terminal, progress lines
-// replace each other on one line and lasting ones stay; elsewhere every
-// line is printed.
+// replace each other on one line (cut to its width) and lasting ones
+// stay; elsewhere every line but the bare counters is printed.
 type exploreProgress struct {
-	w    io.Writer
-	tty  bool
-	open bool // a progress line is showing
+	w     io.Writer
+	tty   bool
+	width int  // the terminal's columns; 0 unknown
+	open  bool // a progress line is showing
 }
 
-func progressPrinter(w io.Writer, tty bool) *exploreProgress { return &exploreProgress{w: w, tty: tty} }
-
 func (p *exploreProgress) event(e explore.Event) {
+	line := "  " + e.Line
 	if !p.tty {
 		if !e.Tick {
-			fmt.Fprintln(p.w, "  "+e.Line)
+			fmt.Fprintln(p.w, line)
 		}
 		return
 	}
-	fmt.Fprint(p.w, "\r\033[K  "+e.Line)
-	p.open = !e.Lasting
 	if e.Lasting {
-		fmt.Fprintln(p.w)
+		fmt.Fprint(p.w, "\r\033[K"+line+"\n")
+		p.open = false
+		return
 	}
+	if r := []rune(line); p.width > 1 && len(r) >= p.width {
+		line = string(r[:p.width-2]) + "…"
+	}
+	fmt.Fprint(p.w, "\r\033[K"+line)
+	p.open = true
 }
 
 func (p *exploreProgress) done() {
