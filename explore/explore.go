@@ -138,8 +138,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, o Options) (*Result, error
 		o.Actions = slices.Clone(Transient)
 	}
 	x := &explorer{sc: sc, o: o, start: o.Now()}
-	x.runSeed, _ = sc.FixedSeed(nil)
-	if sc.Seed == nil {
+	if seed, ok := sc.FixedSeed(nil); ok {
+		x.runSeed = seed
+	} else {
 		x.runSeed = o.Seed
 	}
 	res := &Result{Scenario: sc.Name, File: sc.Given(), Seed: o.Seed, RunSeed: x.runSeed, Actions: o.Actions, Budget: o.Trials}
