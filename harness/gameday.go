@@ -38,7 +38,7 @@ type GameDayOptions struct {
 	// Faults, when set, are FaultsFile's faults already loaded (so the
 	// file is read once at start); nil loads FaultsFile.
 	Faults []*scenarios.Fault
-	Reload     <-chan struct{}
+	Reload <-chan struct{}
 	// Commands, when set, is read line by line for commands: arm NAME,
 	// disarm NAME, crash TARGET, restart TARGET, status, help.
 	Commands io.Reader

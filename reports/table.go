@@ -71,6 +71,9 @@ func (s Scenario) RecoveryStats() *RecoveryStats {
 	}
 }
 
+// FormatMS renders milliseconds as the tables do: 850ms, 3.4s, 2m5s.
+func FormatMS(ms int64) string { return formatMS(ms) }
+
 // formatMS renders milliseconds compactly: 850ms, 3.4s, 2m5s.
 func formatMS(ms int64) string {
 	d := time.Duration(ms) * time.Millisecond

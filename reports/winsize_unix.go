@@ -12,3 +12,17 @@ func drawable(fd uintptr) bool {
 	ws, err := unix.IoctlGetWinsize(int(fd), unix.TIOCGWINSZ)
 	return err == nil && ws.Row > 0 && ws.Col > 0
 }
+
+// TerminalWidth returns the width in columns of the terminal w writes to,
+// or 0 when w is not a terminal or has no size.
+func TerminalWidth(w any) int {
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok {
+		return 0
+	}
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return 0
+	}
+	return int(ws.Col)
+}

@@ -12,14 +12,25 @@ import (
 
 // Override is what a variant of a scenario changes without editing its
 // file: workload environment variables (`gameday run --env`, a compare
-// variant's env:NAME=VALUE, a matrix axis) and the policy file
-// (policy=FILE). The zero Override changes nothing.
+// variant's env:NAME=VALUE, a matrix axis), the policy file
+// (policy=FILE), the seed, and for the candidates of `gameday explore` the
+// faults and the name. The zero Override changes nothing.
 type Override struct {
 	// Env is added to workload.env, winning over it.
 	Env map[string]string
 	// Policy, when set, replaces workload.policy (a path relative to the
 	// working directory, or absolute).
 	Policy string
+	// Seed, when set, replaces the file's seed.
+	Seed *int64
+	// Name, when set, renames the variant (variants that run side by side
+	// in one run need names of their own).
+	Name string
+	// Faults, when non-nil, replaces the scenario's faults; an empty
+	// non-nil slice leaves it none. They are checked exactly as a file's
+	// are: the variant is written out (MarshalYAML) and loaded back, so it
+	// is the scenario that file would hold.
+	Faults []*Fault
 }
 
 // With returns a copy of s with o applied; s is not changed. It checks o
@@ -97,10 +108,32 @@ func (s *Scenario) apply(o Override) (*Scenario, error) {
 			c.Workload.Policy = abs
 		}
 	}
+	if o.Seed != nil {
+		seed := *o.Seed
+		c.Seed = &seed
+	}
+	if o.Name != "" {
+		if !nameRE.MatchString(o.Name) {
+			problems = append(problems, fmt.Sprintf("name %q must use only a-z, 0-9 and -", o.Name))
+		}
+		c.Name = o.Name
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s: %s", s.Name, strings.Join(problems, "; "))
 	}
-	return &c, nil
+	if o.Faults == nil {
+		return &c, nil
+	}
+	c.Faults = o.Faults
+	text, err := c.MarshalYAML()
+	if err != nil {
+		return nil, fmt.Errorf("%s: faults: %w", s.Name, err)
+	}
+	v, err := load(s.Given(), s.File, text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: faults: %w", s.Name, err)
+	}
+	return v, nil
 }
 
 // ParseEnvAssignment parses NAME=VALUE (the value may be empty or hold

@@ -91,6 +91,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newPipelineCmd(),
 		newMergeCmd(),
 		newExportCmd(),
+		newCompareCmd(),
+		newExploreCmd(),
 	)
 	return root
 }
