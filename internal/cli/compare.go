@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,25 +66,23 @@ a scenario or policy file); 3 infrastructure under either variant.`,
 			"  gameday compare --b env:AWS_MAX_ATTEMPTS=2 --repeat 5 --parallel 2 my-scenarios/",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch backend {
-			case harness.BackendAuto, harness.BackendDocker, harness.BackendProcess:
-			default:
-				return badInput(fmt.Errorf("compare: --backend %q: want auto, docker or process", backend))
+			if err := checkBackend("compare", backend); err != nil {
+				return err
 			}
-			if parallel < 1 {
-				return badInput(fmt.Errorf("compare: --parallel %d: want 1 or more", parallel))
+			if err := checkAtLeastOne("compare", "parallel", parallel); err != nil {
+				return err
 			}
-			if repeat < 1 {
-				return badInput(fmt.Errorf("compare: --repeat %d: want 1 or more", repeat))
+			if err := checkAtLeastOne("compare", "repeat", repeat); err != nil {
+				return err
 			}
 			if minDelta < 0 {
 				return badInput(fmt.Errorf("compare: --min-delta %s: must not be negative", minDelta))
 			}
-			if evidence < 0 || evidence > scenarios.MaxEvidenceRuns {
-				return badInput(fmt.Errorf("compare: --evidence-runs %d: want 0..%d", evidence, scenarios.MaxEvidenceRuns))
+			if err := checkEvidence("compare", evidence); err != nil {
+				return err
 			}
-			if cmd.Flags().Changed("seed") && seed > math.MaxInt64-int64(repeat-1) {
-				return badInput(fmt.Errorf("compare: --seed %d: too large for --repeat %d", seed, repeat))
+			if err := checkSeedRepeat("compare", cmd.Flags().Changed("seed"), seed, repeat); err != nil {
+				return err
 			}
 			tol, err := parseTolerance(tolerance)
 			if err != nil {
@@ -114,17 +110,11 @@ a scenario or policy file); 3 infrastructure under either variant.`,
 					}
 				}
 			}
-			bin, err := pipelineBinary(list)
+			ctx, stop, bin, out, err := runSetup(cmd, list, out)
 			if err != nil {
-				return infra(err)
+				return err
 			}
-			if out == "" {
-				out = harness.DefaultOut(time.Now())
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			go func() { <-ctx.Done(); stop() }()
-			harness.SetTestcontainersEnv()
 			stdout := cmd.OutOrStdout()
 			opts := compare.Options{A: a, B: b, Rule: compare.Rule{Tolerance: tol, MinDelta: minDelta}, Repeat: repeat,
 				Parallel: parallel, Backend: backend, GamedayBin: bin, Out: out, Run: harness.RunScenarios,

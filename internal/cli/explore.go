@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,19 +80,17 @@ nothing or fails without faults); 3 infrastructure.`,
 			"  gameday explore my-scenario.yaml --actions transient,401 --parallel 2",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch backend {
-			case harness.BackendAuto, harness.BackendDocker, harness.BackendProcess:
-			default:
-				return badInput(fmt.Errorf("explore: --backend %q: want auto, docker or process", backend))
+			if err := checkBackend("explore", backend); err != nil {
+				return err
 			}
-			if trials < 1 {
-				return badInput(fmt.Errorf("explore: --trials %d: want 1 or more", trials))
+			if err := checkAtLeastOne("explore", "trials", trials); err != nil {
+				return err
 			}
-			if parallel < 1 {
-				return badInput(fmt.Errorf("explore: --parallel %d: want 1 or more", parallel))
+			if err := checkAtLeastOne("explore", "parallel", parallel); err != nil {
+				return err
 			}
-			if evidence < 0 || evidence > scenarios.MaxEvidenceRuns {
-				return badInput(fmt.Errorf("explore: --evidence-runs %d: want 0..%d", evidence, scenarios.MaxEvidenceRuns))
+			if err := checkEvidence("explore", evidence); err != nil {
+				return err
 			}
 			kinds, err := explore.ParseActions(actions)
 			if err != nil {
@@ -118,17 +114,11 @@ nothing or fails without faults); 3 infrastructure.`,
 			if !cmd.Flags().Changed("seed") {
 				seed = scenarios.RandomSeed(nil)
 			}
-			bin, err := pipelineBinary(list)
+			ctx, stop, bin, out, err := runSetup(cmd, list, out)
 			if err != nil {
-				return infra(err)
+				return err
 			}
-			if out == "" {
-				out = harness.DefaultOut(time.Now())
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			go func() { <-ctx.Done(); stop() }()
-			harness.SetTestcontainersEnv()
 			stdout := cmd.OutOrStdout()
 			fmt.Fprintf(stdout, "explore %s: up to %d trials, seed %d (--seed %d replays this search)\n", sc.Given(), trials, seed, seed)
 			show := &exploreProgress{w: stdout, tty: reports.DetectConsole(stdout, os.Getenv).Live, width: reports.TerminalWidth(stdout)}

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -124,22 +122,20 @@ interrupted: an interrupted scenario is an error and is not judged).
 Precedence 2, then 3, then 1.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch backend {
-			case harness.BackendAuto, harness.BackendDocker, harness.BackendProcess:
-			default:
-				return badInput(fmt.Errorf("run: --backend %q: want auto, docker or process", backend))
+			if err := checkBackend("run", backend); err != nil {
+				return err
 			}
-			if parallel < 1 {
-				return badInput(fmt.Errorf("run: --parallel %d: want 1 or more", parallel))
+			if err := checkAtLeastOne("run", "parallel", parallel); err != nil {
+				return err
 			}
-			if repeat < 1 {
-				return badInput(fmt.Errorf("run: --repeat %d: want 1 or more", repeat))
+			if err := checkAtLeastOne("run", "repeat", repeat); err != nil {
+				return err
 			}
-			if evidence < 0 || evidence > scenarios.MaxEvidenceRuns {
-				return badInput(fmt.Errorf("run: --evidence-runs %d: want 0..%d", evidence, scenarios.MaxEvidenceRuns))
+			if err := checkEvidence("run", evidence); err != nil {
+				return err
 			}
-			if cmd.Flags().Changed("seed") && seed > math.MaxInt64-int64(repeat-1) {
-				return badInput(fmt.Errorf("run: --seed %d: too large for --repeat %d", seed, repeat))
+			if err := checkSeedRepeat("run", cmd.Flags().Changed("seed"), seed, repeat); err != nil {
+				return err
 			}
 			for _, f := range filter {
 				if err := glob.ValidateName(f); err != nil {
@@ -165,21 +161,11 @@ Precedence 2, then 3, then 1.`,
 			if err != nil {
 				return err
 			}
-			bin, err := pipelineBinary(list)
+			ctx, stop, bin, out, err := runSetup(cmd, list, out)
 			if err != nil {
-				return infra(err)
+				return err
 			}
-			if out == "" {
-				out = harness.DefaultOut(time.Now())
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			// The first Ctrl-C tears down and writes a partial report; a
-			// second one gets the default behaviour (exit at once).
-			go func() {
-				<-ctx.Done()
-				stop()
-			}()
 			harness.SetTestcontainersEnv()
 			stdout := cmd.OutOrStdout()
 			copts := reports.DetectConsole(stdout, os.Getenv)

@@ -52,10 +52,8 @@ verdicts (2 bad input, 3 infrastructure).`,
 			"  gameday up my-scenario.yaml --faults extra-faults.yaml   # kill -HUP <pid> re-reads it",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch backend {
-			case harness.BackendAuto, harness.BackendDocker, harness.BackendProcess:
-			default:
-				return badInput(fmt.Errorf("--backend %q: want auto, docker or process", backend))
+			if err := checkBackend("up", backend); err != nil {
+				return err
 			}
 			if forDur < 0 {
 				return badInput(errors.New("--for must not be negative"))
