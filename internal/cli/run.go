@@ -166,7 +166,6 @@ Precedence 2, then 3, then 1.`,
 				return err
 			}
 			defer stop()
-			harness.SetTestcontainersEnv()
 			stdout := cmd.OutOrStdout()
 			copts := reports.DetectConsole(stdout, os.Getenv)
 			copts.Verbose = verbose
