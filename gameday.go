@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
@@ -21,22 +22,22 @@ import (
 const (
 	// Auto is docker when a daemon answers and the images exist, else
 	// process.
-	Auto = harness.BackendAuto
+	Auto = lifecycle.BackendAuto
 	// Docker runs targets as containers (host network, 127.0.0.1 only).
-	Docker = harness.BackendDocker
+	Docker = lifecycle.BackendDocker
 	// Process runs targets as child processes on 127.0.0.1.
-	Process = harness.BackendProcess
+	Process = lifecycle.BackendProcess
 )
 
 // ErrUnavailable is wrapped by the errors of a backend that cannot run
 // here (no Docker daemon, images missing).
-var ErrUnavailable = harness.ErrUnavailable
+var ErrUnavailable = lifecycle.ErrUnavailable
 
 // DockerReady reports whether the docker backend can run here: nil when a
 // daemon answers and the images exist, else an error wrapping
 // ErrUnavailable that names the fix. Test suites use it to skip docker
 // specs.
-func DockerReady(ctx context.Context) error { return harness.DockerReady(ctx) }
+func DockerReady(ctx context.Context) error { return lifecycle.DockerReady(ctx) }
 
 // Request is one request a proxy journaled (the journal's line: target,
 // method, path, status received, injected fault, timings, ...).
@@ -49,7 +50,7 @@ type Notification = observe.Notification
 type FaultEvent = observe.FaultEvent
 
 // Credentials of a MinIO target; empty for stubs.
-type Credentials = harness.Credentials
+type Credentials = lifecycle.Credentials
 
 // Source is the scenario Start boots: File, YAML or Loaded.
 type Source struct {
@@ -253,7 +254,7 @@ func Start(ctx context.Context, src Source, opts ...Option) (*Stack, error) {
 	seed := sc.SeedFor(c.seed, nil)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	harness.SetTestcontainersEnv()
+	lifecycle.SetTestcontainersEnv()
 	s := &Stack{sc: sc, seed: seed, start: c.now(), now: c.now}
 	st, err := harness.BootStack(ctx, sc, harness.StackOptions{
 		Backend:    c.backend,

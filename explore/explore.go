@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/policies"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
@@ -413,7 +414,7 @@ func (x *explorer) write(sh *ShrinkResult, sr *SearchResult, res *Result) (*Find
 	}
 	file := filepath.Join(x.o.Out, MinFile(x.sc.Name))
 	var flags []string
-	if x.o.Backend != "" && x.o.Backend != harness.BackendAuto {
+	if x.o.Backend != "" && x.o.Backend != lifecycle.BackendAuto {
 		flags = append(flags, "--backend", x.o.Backend)
 	}
 	if x.o.EvidenceRuns != nil {

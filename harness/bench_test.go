@@ -9,6 +9,7 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/internal/testenv"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -60,16 +61,16 @@ func BenchmarkReadyStack(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, backend := range []string{harness.BackendProcess, harness.BackendDocker} {
+	for _, backend := range []string{lifecycle.BackendProcess, lifecycle.BackendDocker} {
 		b.Run(backend, func(b *testing.B) {
 			ctx := context.Background()
-			if backend == harness.BackendDocker {
+			if backend == lifecycle.BackendDocker {
 				// Say why early and clearly rather than fail in BootStack.
-				run, err := harness.NewRun("bench-probe", time.Now())
+				run, err := lifecycle.NewRun("bench-probe", time.Now())
 				if err != nil {
 					b.Fatal(err)
 				}
-				_, err = harness.NewBackend(ctx, backend, harness.Options{Run: run})
+				_, err = lifecycle.NewBackend(ctx, backend, lifecycle.Options{Run: run})
 				run.Close()
 				if err != nil {
 					b.Skip(err) // the docker specs, not the benchmark, insist in CI

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -32,7 +33,7 @@ type WorkloadEnv struct {
 	// S3Endpoint is the URL of the proxy of the first minio target, and
 	// S3Credentials that target's credentials.
 	S3Endpoint    string
-	S3Credentials Credentials
+	S3Credentials lifecycle.Credentials
 	// TargetURLs maps each target name to the URL of its proxy.
 	TargetURLs map[string]string
 	// AlertURL and PagerDutyURL are the receiver's endpoints.

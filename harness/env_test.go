@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 )
 
 var _ = Describe("the workload environment", func() {
@@ -26,7 +27,7 @@ var _ = Describe("the workload environment", func() {
 		ScheduledAt:  time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		RunStartedAt: time.Date(2026, 1, 1, 0, 0, 1, 250_000_000, time.FixedZone("x", 3600)),
 		SLA:          10 * time.Minute, StateDir: "/state", Policy: "/p/default.yaml",
-		S3Endpoint: "http://127.0.0.1:9000", S3Credentials: harness.Credentials{AccessKey: "ak", SecretKey: "sk"},
+		S3Endpoint: "http://127.0.0.1:9000", S3Credentials: lifecycle.Credentials{AccessKey: "ak", SecretKey: "sk"},
 		TargetURLs: map[string]string{"storage": "http://127.0.0.1:9000", "feature-api": "http://127.0.0.1:9001"},
 		AlertURL:   "http://127.0.0.1:1/alertmanager", PagerDutyURL: "http://127.0.0.1:1/v2/enqueue",
 		Extra: map[string]string{"EXTRA": "value", "GAMEDAY_RUN_ID": "overridden?", "ALL_PROXY": "x"},

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/internal/redact"
@@ -191,7 +192,7 @@ func (g *gameDay) envFile() (string, error) {
 		return "", fmt.Errorf("state dir: %w", err)
 	}
 	envFile := filepath.Join(g.st.Run.Dir, "workload.env")
-	if err := WriteEnvFile(envFile, append(Environ(os.Environ(), w), g.st.Run.markerEnv(PartWorkload))); err != nil {
+	if err := WriteEnvFile(envFile, append(Environ(os.Environ(), w), g.st.Run.MarkerEnv(lifecycle.PartWorkload))); err != nil {
 		return "", err
 	}
 	return envFile, nil

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
@@ -77,7 +78,7 @@ type RunOptions struct {
 type runner struct {
 	opts       RunOptions
 	out        string
-	ports      *Ports
+	ports      *lifecycle.Ports
 	console    *reports.Console
 	gamedayBin string
 	now        func() time.Time
@@ -113,7 +114,7 @@ func RunScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptio
 // allocated for a proxy or the alert receiver before it is listened on
 // (tests put a foreign server there).
 func runScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptions, listenHook func(port int)) (*reports.Result, error) {
-	r := &runner{opts: opts, out: opts.Out, ports: NewPorts(), console: opts.Console, now: opts.Now, random: opts.Random,
+	r := &runner{opts: opts, out: opts.Out, ports: lifecycle.NewPorts(), console: opts.Console, now: opts.Now, random: opts.Random,
 		listenHook: listenHook}
 	if r.now == nil {
 		r.now = time.Now
@@ -126,14 +127,14 @@ func runScenarios(ctx context.Context, list []*scenarios.Scenario, opts RunOptio
 		r.random = func(b []byte) { _, _ = rand.Read(b) }
 	}
 	if r.opts.Backend == "" {
-		r.opts.Backend = BackendAuto
+		r.opts.Backend = lifecycle.BackendAuto
 	}
 	if r.opts.Parallel < 1 {
 		r.opts.Parallel = 1
 	}
 	r.gamedayBin = opts.GamedayBin
 	if r.gamedayBin == "" {
-		r.gamedayBin, _ = GamedayBinary()
+		r.gamedayBin, _ = lifecycle.GamedayBinary()
 	}
 	if err := os.MkdirAll(r.out, 0o755); err != nil {
 		return nil, fmt.Errorf("create output dir: %w", err)
@@ -196,7 +197,7 @@ schedule:
 	wg.Wait()
 	// Orphans that dropped the marker but were adopted by a subreaper
 	// harness can be told from other scenarios' only now.
-	_ = sweepAdopted(context.WithoutCancel(ctx))
+	_ = lifecycle.SweepAdopted(context.WithoutCancel(ctx))
 	for _, runs := range results {
 		var done []reports.Scenario
 		for _, s := range runs {

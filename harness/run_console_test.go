@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -71,7 +72,7 @@ faults:
 `)
 		var out syncBuffer
 		res, err := harness.RunScenarios(ctx, []*scenarios.Scenario{sc}, harness.RunOptions{
-			Backend: harness.BackendProcess,
+			Backend: lifecycle.BackendProcess,
 			Out:     filepath.Join(dir, "out"),
 			Console: reports.NewConsole(&out, reports.ConsoleOptions{Verbose: true}), // every phase line
 

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,10 +12,10 @@ import (
 // TargetEndpoint is one running target and the fault proxy in front of it.
 type TargetEndpoint struct {
 	Name     string
-	Kind     Kind
+	Kind     lifecycle.Kind
 	Proxy    string // the proxy's URL, which workloads use
 	Target   string // the target's own URL
-	Identity Identity
+	Identity lifecycle.Identity
 }
 
 // Endpoints are what `gameday up` and `gameday run --keep-on-failure` print
@@ -42,14 +43,6 @@ func (e Endpoints) String() string {
 		fmt.Fprintf(&b, "env file: %s  (load it with: set -a; . %s; set +a)\n", e.EnvFile, e.EnvFile)
 	}
 	return b.String()
-}
-
-// String says what runs a target: "pid N" or "container ID" (12 digits).
-func (id Identity) String() string {
-	if id.ContainerID != "" {
-		return "container " + id.ContainerID[:min(12, len(id.ContainerID))]
-	}
-	return fmt.Sprintf("pid %d", id.PID)
 }
 
 // Endpoints returns the stack's endpoints, with envFile as the env file.

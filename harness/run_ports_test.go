@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -51,7 +52,7 @@ expect:
 		}
 		out := filepath.Join(dir, "out")
 		res, err := harness.RunScenariosListenHook(ctx, []*scenarios.Scenario{sc}, harness.RunOptions{
-			Backend: harness.BackendProcess, Out: out,
+			Backend: lifecycle.BackendProcess, Out: out,
 		}, hook)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Scenarios).To(HaveLen(1))

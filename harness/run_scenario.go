@@ -13,6 +13,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/gameday/gameday/harness/expect"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/internal/redact"
 	"github.com/gameday/gameday/reports"
@@ -37,7 +38,7 @@ type scenarioRun struct {
 	redact *redact.Redactor // the run's (runner.redactor)
 
 	st    *Stack // nil until boot recorded the run
-	wl    *workload
+	wl    *lifecycle.Workload
 	quiet bool // no more console lines (kept past the run)
 
 	// evidence marks an evidence run: it only gathers waits for a
@@ -54,7 +55,7 @@ func newScenarioRun(r *runner, sc *scenarios.Scenario, seed int64) *scenarioRun 
 		label:  sc.Name,
 		dir:    filepath.Join(r.out, sc.Name),
 		redact: r.redactor,
-		wl:     &workload{},
+		wl:     &lifecycle.Workload{},
 	}
 }
 
@@ -255,13 +256,13 @@ func (s *scenarioRun) runWorkload(ctx context.Context) []observe.RunRecord {
 			if err == nil {
 				logw = s.redact.Writer(lf)
 			}
-			rec := s.wl.run(ctx, attemptSpec{
-				argv:    argv,
-				dir:     filepath.Dir(sc.File),
-				env:     append(Environ(os.Environ(), env), s.st.Run.markerEnv(PartWorkload)),
-				timeout: timeout,
-				log:     logw,
-				run:     s.st.Run,
+			rec := s.wl.Run(ctx, lifecycle.Attempt{
+				Argv:    argv,
+				Dir:     filepath.Dir(sc.File),
+				Env:     append(Environ(os.Environ(), env), s.st.Run.MarkerEnv(lifecycle.PartWorkload)),
+				Timeout: timeout,
+				Log:     logw,
+				Run:     s.st.Run,
 			}, s.r.now)
 			logw.Close()
 			if lf != nil {
@@ -308,7 +309,7 @@ func listArtifacts(ctx context.Context, st *Stack, a *scenarios.ArtifactsExpect,
 	if !ok {
 		return nil, fmt.Errorf("no minio target %q", name)
 	}
-	cl, err := MinIOClient(tg.Addr(), tg.Credentials())
+	cl, err := lifecycle.MinIOClient(tg.Addr(), tg.Credentials())
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +373,7 @@ func (s *scenarioRun) teardown(ctx context.Context) {
 	if s.st != nil {
 		s.st.Disarm()
 	}
-	s.wl.killGroup()
+	s.wl.KillGroup()
 	if s.st != nil {
 		_ = s.st.Close(ctx)
 	}

@@ -1,14 +1,15 @@
 package harness
 
 import (
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/harness/stub"
 	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/scenarios"
 )
 
 // TargetSpecOf turns a scenario target into what a Backend starts.
-func TargetSpecOf(t *scenarios.Target) TargetSpec {
-	spec := TargetSpec{Name: t.Name, Kind: Kind(t.Kind)}
+func TargetSpecOf(t *scenarios.Target) lifecycle.TargetSpec {
+	spec := lifecycle.TargetSpec{Name: t.Name, Kind: lifecycle.Kind(t.Kind)}
 	for _, r := range t.Routes {
 		sr := stub.Route{
 			Method:  stub.Methods(r.Method),
@@ -27,10 +28,10 @@ func TargetSpecOf(t *scenarios.Target) TargetSpec {
 }
 
 // ObjectsOf returns a minio target's seed objects.
-func ObjectsOf(t *scenarios.Target) []Object {
-	var out []Object
+func ObjectsOf(t *scenarios.Target) []lifecycle.Object {
+	var out []lifecycle.Object
 	for _, o := range t.Objects {
-		obj := Object{Bucket: o.Bucket, Key: o.Key, FromFile: o.FromFile}
+		obj := lifecycle.Object{Bucket: o.Bucket, Key: o.Key, FromFile: o.FromFile}
 		if o.Size != nil {
 			obj.Size = int64(*o.Size)
 		}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/harness/receiver"
 	"github.com/gameday/gameday/injectors"
@@ -35,7 +36,7 @@ type StackOptions struct {
 	RunID string
 	// Ports allocates target, proxy and receiver ports; default the
 	// allocator shared by the process.
-	Ports *Ports
+	Ports *lifecycle.Ports
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Redactor receives the credentials of the stack's targets as soon as
@@ -82,11 +83,11 @@ type StackOptions struct {
 // goroutine that owns the stack.
 type Stack struct {
 	Scenario *scenarios.Scenario
-	Run      *Run
-	Backend  Backend
+	Run      *lifecycle.Run
+	Backend  lifecycle.Backend
 	Receiver *receiver.Receiver
 	// Targets and Proxies by target name; Order is the file order.
-	Targets  map[string]Target
+	Targets  map[string]lifecycle.Target
 	Proxies  map[string]*injectors.Proxy
 	Order    []string
 	Redactor *redact.Redactor
@@ -119,10 +120,10 @@ type Stack struct {
 // run could be recorded.
 func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (*Stack, error) {
 	if opts.Backend == "" {
-		opts.Backend = BackendAuto
+		opts.Backend = lifecycle.BackendAuto
 	}
 	if opts.Ports == nil {
-		opts.Ports = sharedPorts
+		opts.Ports = lifecycle.SharedPorts
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -133,13 +134,13 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 	if opts.RunID == "" {
 		opts.RunID = fmt.Sprintf("up-%s-%d", sc.Slug(), opts.Now().UnixNano())
 	}
-	run, err := NewRun(opts.RunID, opts.Now())
+	run, err := lifecycle.NewRun(opts.RunID, opts.Now())
 	if err != nil {
 		return nil, fmt.Errorf("start run: %w", err)
 	}
 	s := &Stack{
 		Scenario: sc, Run: run, Redactor: opts.Redactor, opts: opts,
-		Targets: map[string]Target{}, Proxies: map[string]*injectors.Proxy{},
+		Targets: map[string]lifecycle.Target{}, Proxies: map[string]*injectors.Proxy{},
 		stopping: make(chan struct{}), told: map[string]bool{},
 	}
 	if err := s.boot(ctx); err != nil {
@@ -152,7 +153,7 @@ func BootStack(ctx context.Context, sc *scenarios.Scenario, opts StackOptions) (
 func (s *Stack) boot(ctx context.Context) error {
 	sc, opts := s.Scenario, s.opts
 	var err error
-	if s.Backend, err = NewBackend(ctx, opts.Backend, Options{Run: s.Run, Ports: opts.Ports}); err != nil {
+	if s.Backend, err = lifecycle.NewBackend(ctx, opts.Backend, lifecycle.Options{Run: s.Run, Ports: opts.Ports}); err != nil {
 		return fmt.Errorf("backend %s: %w", opts.Backend, err)
 	}
 	err = s.onFreshPort(func(port int) error {
@@ -168,7 +169,7 @@ func (s *Stack) boot(ctx context.Context) error {
 	// Targets start side by side: the stack is ready when the slowest is.
 	type started struct {
 		name string
-		t    Target
+		t    lifecycle.Target
 		err  error
 	}
 	results := make(chan started, len(sc.Targets))
@@ -189,7 +190,7 @@ func (s *Stack) boot(ctx context.Context) error {
 			continue
 		}
 		s.Targets[r.name] = r.t
-		s.Redactor.Add(CredentialSecrets(r.t.Credentials())...)
+		s.Redactor.Add(lifecycle.CredentialSecrets(r.t.Credentials())...)
 	}
 	for _, t := range sc.Targets {
 		if s.Targets[t.Name] != nil {
@@ -202,7 +203,7 @@ func (s *Stack) boot(ctx context.Context) error {
 	s.phase("seed")
 	for _, t := range sc.Targets {
 		if t.Kind == scenarios.KindMinIO {
-			if err := SeedMinIO(ctx, s.Targets[t.Name], t.Buckets, ObjectsOf(t), opts.Seed); err != nil {
+			if err := lifecycle.SeedMinIO(ctx, s.Targets[t.Name], t.Buckets, ObjectsOf(t), opts.Seed); err != nil {
 				return err
 			}
 		}
@@ -636,7 +637,7 @@ func (s *Stack) BringBack(ctx context.Context) error {
 	for _, name := range s.Order {
 		tg := s.Targets[name]
 		switch tg.State() {
-		case StateCrashed:
+		case lifecycle.StateCrashed:
 			s.mu.Lock()
 			told := s.told[name]
 			s.mu.Unlock()
@@ -646,7 +647,7 @@ func (s *Stack) BringBack(ctx context.Context) error {
 			if err := tg.Restart(ctx); err != nil {
 				return fmt.Errorf("bring %s back: %w", name, err)
 			}
-		case StatePaused:
+		case lifecycle.StatePaused:
 			if err := tg.Resume(ctx); err != nil {
 				return fmt.Errorf("resume %s: %w", name, err)
 			}

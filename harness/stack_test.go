@@ -11,6 +11,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
+	"github.com/gameday/gameday/internal/testenv"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -42,7 +44,7 @@ faults:
 
 var _ = DescribeTableSubtree("a booted stack", func(backend string) {
 	It("serves through its proxies, crashes a target on a matching request and brings it back", func(ctx SpecContext) {
-		if backend == harness.BackendDocker {
+		if backend == lifecycle.BackendDocker {
 			requireDocker()
 		}
 		sc, err := scenarios.Load("stack.yaml", GinkgoT().TempDir(), []byte(stackScenario))
@@ -60,34 +62,34 @@ var _ = DescribeTableSubtree("a booted stack", func(backend string) {
 		Expect(s.Redactor.String(strings.Join(env, "\n"))).NotTo(ContainSubstring(s.Targets["storage"].Credentials().SecretKey))
 
 		start := time.Now()
-		Expect(httpGet(ctx, s.Proxies["feature-api"].URL()+"/v1/schema")).To(Equal(http.StatusOK))
+		Expect(testenv.HTTPGet(ctx, s.Proxies["feature-api"].URL()+"/v1/schema")).To(Equal(http.StatusOK))
 		Expect(time.Since(start)).To(BeNumerically(">=", 100*time.Millisecond), "the delay fault is armed")
 
 		storage := s.Targets["storage"]
 		addr := storage.Addr()
-		cl, err := harness.MinIOClient(strings.TrimPrefix(s.Proxies["storage"].URL(), "http://"), storage.Credentials())
+		cl, err := lifecycle.MinIOClient(strings.TrimPrefix(s.Proxies["storage"].URL(), "http://"), storage.Credentials())
 		Expect(err).NotTo(HaveOccurred())
 		// The first GET crashes MinIO; minio-go retries on its own, so
 		// either the read fails or it succeeds after the restart.
-		_, _ = readObject(ctx, cl, "features", "day/part-0.bin")
-		Eventually(func() harness.State { return storage.State() }, 10*time.Second).Should(Equal(harness.StateRunning))
+		_, _ = testenv.ReadObject(ctx, cl, "features", "day/part-0.bin")
+		Eventually(func() lifecycle.State { return storage.State() }, 10*time.Second).Should(Equal(lifecycle.StateRunning))
 		Expect(s.Proxies["storage"].Counters()).To(ContainElement(HaveField("Injected", 1)))
 		Expect(storage.Addr()).To(Equal(addr))
 		Eventually(func() error {
 			_, err := cl.StatObject(ctx, "features", "day/part-0.bin", minio.StatObjectOptions{})
 			return err
 		}, 10*time.Second).Should(Succeed())
-		data, err := readObject(ctx, cl, "features", "day/part-0.bin")
+		data, err := testenv.ReadObject(ctx, cl, "features", "day/part-0.bin")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(data).To(HaveLen(64 << 10))
 
 		runDir := s.Run.Dir
 		Expect(s.Close(ctx)).To(Succeed())
-		Expect(storage.State()).To(Equal(harness.StateStopped))
+		Expect(storage.State()).To(Equal(lifecycle.StateStopped))
 		_, err = os.Stat(runDir)
 		Expect(os.IsNotExist(err)).To(BeTrue())
 	})
 },
-	Entry("process", harness.BackendProcess),
-	Entry("docker", Label("docker"), harness.BackendDocker),
+	Entry("process", lifecycle.BackendProcess),
+	Entry("docker", Label("docker"), lifecycle.BackendDocker),
 )

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/injectors"
 	"github.com/gameday/gameday/reports"
@@ -335,7 +336,7 @@ func (s *scenarioRun) annotate(res *reports.Scenario, in observe.Input, obs *obs
 // combination of a matrix, and the file.
 func (s *scenarioRun) replayCommand(file string) string {
 	var flags []string
-	if b := s.r.backendName(); b == BackendDocker || b == BackendProcess {
+	if b := s.r.backendName(); b == lifecycle.BackendDocker || b == lifecycle.BackendProcess {
 		flags = append(flags, "--backend", b)
 	}
 	flags = append(flags, "--seed", fmt.Sprint(s.seed))

@@ -17,7 +17,8 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
+	"github.com/gameday/gameday/internal/testenv"
 )
 
 const upScenario = `name: up-spec
@@ -100,13 +101,13 @@ func startUp(backend string, args ...string) *upSession {
 func noneLeft(ctx context.Context, backend string, u *upSession) {
 	for _, t := range u.targets {
 		switch backend {
-		case harness.BackendProcess:
-			Eventually(func() bool { return processGone(t.pid) }).Should(BeTrue(), t.name)
-		case harness.BackendDocker:
-			cli, err := harness.DockerClient(ctx)
+		case lifecycle.BackendProcess:
+			Eventually(func() bool { return testenv.ProcessGone(t.pid) }).Should(BeTrue(), t.name)
+		case lifecycle.BackendDocker:
+			cli, err := lifecycle.DockerClient(ctx)
 			Expect(err).NotTo(HaveOccurred())
 			list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true,
-				Filters: client.Filters{}.Add("label", harness.LabelRun+"="+u.runID)})
+				Filters: client.Filters{}.Add("label", lifecycle.LabelRun+"="+u.runID)})
 			cli.Close()
 			Expect(err).NotTo(HaveOccurred())
 			Expect(list.Items).To(BeEmpty())
@@ -114,22 +115,9 @@ func noneLeft(ctx context.Context, backend string, u *upSession) {
 	}
 }
 
-// processGone reports whether pid no longer runs: absent, or a zombie
-// waiting for a reaper (an orphan killed by Pdeathsig in a container whose
-// init does not reap).
-func processGone(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X')
-}
-
 var _ = DescribeTableSubtree("gameday up", func(backend string) {
 	BeforeEach(func() {
-		if backend == harness.BackendDocker {
+		if backend == lifecycle.BackendDocker {
 			requireDocker()
 		}
 	})
@@ -144,7 +132,7 @@ var _ = DescribeTableSubtree("gameday up", func(backend string) {
 
 		// The request fault is armed on the stub's proxy.
 		code := func() int {
-			resp, err := httpGet(ctx, u.targets["feature-api"].proxy+"/v1/features/7")
+			resp, err := testenv.HTTPGet(ctx, u.targets["feature-api"].proxy+"/v1/features/7")
 			if err != nil {
 				return -1
 			}
@@ -156,10 +144,10 @@ var _ = DescribeTableSubtree("gameday up", func(backend string) {
 		Eventually(u.session, 10*time.Second).Should(gbytes.Say(`timer storage-restart: crash storage`))
 		Eventually(u.session, 10*time.Second).Should(gbytes.Say(`timer storage-restart: restart storage`))
 		// Through the unchanged proxy: MinIO is back at its old address.
-		cl, err := harness.MinIOClient(strings.TrimPrefix(storage.proxy, "http://"),
-			harness.Credentials{AccessKey: u.env["AWS_ACCESS_KEY_ID"], SecretKey: u.env["AWS_SECRET_ACCESS_KEY"]})
+		cl, err := lifecycle.MinIOClient(strings.TrimPrefix(storage.proxy, "http://"),
+			lifecycle.Credentials{AccessKey: u.env["AWS_ACCESS_KEY_ID"], SecretKey: u.env["AWS_SECRET_ACCESS_KEY"]})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(readObject(ctx, cl, "models", "keep/model.bin")).To(Equal([]byte("weights")))
+		Expect(testenv.ReadObject(ctx, cl, "models", "keep/model.bin")).To(Equal([]byte("weights")))
 
 		Eventually(u.session, 15*time.Second).Should(gexec.Exit(0))
 		Expect(u.session.Out).To(gbytes.Say("stopped"))
@@ -174,7 +162,7 @@ var _ = DescribeTableSubtree("gameday up", func(backend string) {
 		Eventually(u.session, 30*time.Second).Should(gexec.Exit(0))
 		Expect(u.session.Out).To(gbytes.Say("interrupted: ending the game day, tearing down"))
 		noneLeft(ctx, backend, u)
-		recs, _, err := harness.LoadRunRecords()
+		recs, _, err := lifecycle.LoadRunRecords()
 		Expect(err).NotTo(HaveOccurred())
 		for _, r := range recs {
 			Expect(r.RunID).NotTo(Equal(u.runID))
@@ -191,11 +179,11 @@ var _ = DescribeTableSubtree("gameday up", func(backend string) {
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(s, 30*time.Second).Should(gexec.Exit(0))
 		Expect(s.Out).To(gbytes.Say(`removed run ` + regexp.QuoteMeta(u.runID)))
-		if backend == harness.BackendDocker {
+		if backend == lifecycle.BackendDocker {
 			Expect(string(s.Out.Contents())).To(ContainSubstring("container"))
 		}
 		noneLeft(ctx, backend, u)
-		recs, _, err := harness.LoadRunRecords()
+		recs, _, err := lifecycle.LoadRunRecords()
 		Expect(err).NotTo(HaveOccurred())
 		for _, r := range recs {
 			Expect(r.RunID).NotTo(Equal(u.runID))
@@ -208,8 +196,8 @@ var _ = DescribeTableSubtree("gameday up", func(backend string) {
 		Expect(string(s.Out.Contents())).NotTo(ContainSubstring(u.runID))
 	})
 },
-	Entry("process", harness.BackendProcess),
-	Entry("docker", Label("docker"), harness.BackendDocker),
+	Entry("process", lifecycle.BackendProcess),
+	Entry("docker", Label("docker"), lifecycle.BackendDocker),
 )
 
 var _ = Describe("gameday up errors", func() {
@@ -225,7 +213,7 @@ var _ = Describe("gameday up errors", func() {
 		errText := strings.TrimSpace(string(s.Err.Contents()))
 		Expect(strings.Split(errText, "\n")).To(HaveLen(1))
 		Expect(errText).To(ContainSubstring("make bin/minio"))
-		recs, _, err := harness.LoadRunRecords()
+		recs, _, err := lifecycle.LoadRunRecords()
 		Expect(err).NotTo(HaveOccurred())
 		for _, r := range recs {
 			Expect(r.RunID).NotTo(HavePrefix("up-up-spec"), "no record left")

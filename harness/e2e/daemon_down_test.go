@@ -13,7 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/reports"
 )
 
@@ -88,8 +88,8 @@ func gamedayNoDaemon(args ...string) noDaemon {
 // containersOwnedBy lists the containers whose owner label names pid, as
 // the daemon outside the namespace sees them; nil where no daemon answers.
 func containersOwnedBy(pid int) []string {
-	ps, err := exec.Command("docker", "ps", "-a", "--filter", "label="+harness.LabelOwner,
-		"--format", `{{.ID}} {{.Label "`+harness.LabelOwner+`"}}`).Output()
+	ps, err := exec.Command("docker", "ps", "-a", "--filter", "label="+lifecycle.LabelOwner,
+		"--format", `{{.ID}} {{.Label "`+lifecycle.LabelOwner+`"}}`).Output()
 	if err != nil {
 		return nil
 	}
@@ -135,7 +135,7 @@ var _ = Describe("no docker daemon", Label("docker"), func() {
 		// The report records the error and its fix, and nothing ran: only
 		// the documented files, and no target or workload log.
 		rep := readReport(out)
-		Expect(rep.Backend).To(Equal(harness.BackendDocker))
+		Expect(rep.Backend).To(Equal(lifecycle.BackendDocker))
 		sc := scenario(rep, "auth-401-fail-fast")
 		Expect(sc.Error).To(ContainSubstring("no daemon answers"))
 		Expect(sc.Fix()).To(Equal("run `scripts/docker-setup.sh` and `make images`, or use `--backend process`"))
@@ -166,7 +166,7 @@ var _ = Describe("no docker daemon", Label("docker"), func() {
 		Eventually(r.s, 2*time.Minute).Should(gexec.Exit(0))
 		Expect(r.s.Err.Contents()).To(BeEmpty())
 		rep := readReport(out)
-		Expect(rep.Backend).To(Equal(harness.BackendProcess))
+		Expect(rep.Backend).To(Equal(lifecycle.BackendProcess))
 		Expect(scenario(rep, "auth-401-fail-fast").Passed).To(BeTrue())
 		Expect(leftovers(r.mine)).To(BeEmpty())
 

@@ -16,7 +16,7 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/harness/observe"
 	"github.com/gameday/gameday/reports"
 )
@@ -133,7 +133,7 @@ func runLibrary(backend string) int {
 
 var _ = Describe("gameday run", func() {
 	It("passes the whole library on the process backend", func() {
-		runLibrary(harness.BackendProcess)
+		runLibrary(lifecycle.BackendProcess)
 	})
 
 	It("passes the whole library on the docker backend", Label("docker"), func() {
@@ -143,7 +143,7 @@ var _ = Describe("gameday run", func() {
 			}
 			Skip("no Docker daemon")
 		}
-		for _, img := range []string{harness.MinIOImage(), harness.GamedayImage()} {
+		for _, img := range []string{lifecycle.MinIOImage(), lifecycle.GamedayImage()} {
 			if err := exec.Command("docker", "image", "inspect", img).Run(); err != nil {
 				if os.Getenv("CI") == "true" {
 					Fail("CI=true and image " + img + " is missing: run make images")
@@ -151,13 +151,13 @@ var _ = Describe("gameday run", func() {
 				Skip("image " + img + " missing: run make images")
 			}
 		}
-		pid := runLibrary(harness.BackendDocker)
+		pid := runLibrary(lifecycle.BackendDocker)
 		// Containers this gameday process started carry its pid in their
 		// owner label; all of them must be gone.
 		owner := fmt.Sprintf("%d:", pid)
 		Eventually(func() []string {
-			ps, err := exec.Command("docker", "ps", "-a", "--filter", "label="+harness.LabelOwner,
-				"--format", `{{.ID}} {{.Label "`+harness.LabelOwner+`"}}`).Output()
+			ps, err := exec.Command("docker", "ps", "-a", "--filter", "label="+lifecycle.LabelOwner,
+				"--format", `{{.ID}} {{.Label "`+lifecycle.LabelOwner+`"}}`).Output()
 			Expect(err).NotTo(HaveOccurred())
 			var left []string
 			for _, line := range strings.Split(strings.TrimSpace(string(ps)), "\n") {

@@ -22,7 +22,7 @@ import (
 	"github.com/onsi/gomega/gexec"
 	"golang.org/x/sys/unix"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/reports"
 )
 
@@ -148,8 +148,8 @@ var _ = Describe("gameday run --keep-on-failure", func() {
 		env := readEnvFile(envFile)
 		Expect(env).To(HaveKeyWithValue("AWS_ENDPOINT_URL", proxy))
 		Expect(text).NotTo(ContainSubstring(env["AWS_SECRET_ACCESS_KEY"]), "no secret on the terminal")
-		cl, err := harness.MinIOClient(strings.TrimPrefix(proxy, "http://"),
-			harness.Credentials{AccessKey: env["AWS_ACCESS_KEY_ID"], SecretKey: env["AWS_SECRET_ACCESS_KEY"]})
+		cl, err := lifecycle.MinIOClient(strings.TrimPrefix(proxy, "http://"),
+			lifecycle.Credentials{AccessKey: env["AWS_ACCESS_KEY_ID"], SecretKey: env["AWS_SECRET_ACCESS_KEY"]})
 		Expect(err).NotTo(HaveOccurred())
 		info, err := cl.StatObject(ctx, "models", "kept/model.bin", minio.StatObjectOptions{})
 		Expect(err).NotTo(HaveOccurred())

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 )
 
 func newCleanCmd() *cobra.Command {
@@ -21,7 +21,7 @@ say); containers labelled gameday.run of a dead run are removed. Runs still
 alive are left alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			removed, err := harness.Clean(cmd.Context())
+			removed, err := lifecycle.Clean(cmd.Context())
 			out := cmd.OutOrStdout()
 			for _, r := range removed {
 				fmt.Fprintln(out, "removed", r)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gameday/gameday/compare"
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -161,7 +162,7 @@ a scenario or policy file); 3 infrastructure under either variant.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&aSpec, "a", nil, "what variant A sets: policy=FILE or env:NAME=VALUE (repeatable; default: the scenarios as written)")
 	f.StringArrayVar(&bSpec, "b", nil, "what variant B sets: policy=FILE or env:NAME=VALUE (repeatable; required)")
-	f.StringVar(&backend, "backend", harness.BackendAuto, "where targets run: auto, docker or process")
+	f.StringVar(&backend, "backend", lifecycle.BackendAuto, "where targets run: auto, docker or process")
 	f.Int64Var(&seed, "seed", 0, "seed for every scenario under both variants (default: the file's, else one drawn per scenario)")
 	f.StringVar(&out, "out", "", "output folder (default gameday-out/<UTC timestamp>)")
 	f.IntVar(&parallel, "parallel", 1, "scenarios run at once (within a variant)")

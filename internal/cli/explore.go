@@ -12,6 +12,7 @@ import (
 
 	"github.com/gameday/gameday/explore"
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -157,7 +158,7 @@ nothing or fails without faults); 3 infrastructure.`,
 	f.StringVar(&policy, "policy", "", "run the workload with this policy file instead of the scenario's")
 	f.StringArrayVar(&env, "env", nil, "add NAME=VALUE to the workload's environment (repeatable)")
 	f.StringVar(&out, "out", "", "output folder (default gameday-out/<UTC timestamp>)")
-	f.StringVar(&backend, "backend", harness.BackendAuto, "where targets run: auto, docker or process")
+	f.StringVar(&backend, "backend", lifecycle.BackendAuto, "where targets run: auto, docker or process")
 	f.IntVar(&evidence, "evidence-runs", scenarios.DefaultEvidenceRuns, "extra runs when a backoff verdict is inconclusive (overrides the file's evidence_runs)")
 	return cmd
 }

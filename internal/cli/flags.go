@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -19,7 +20,7 @@ import (
 
 func checkBackend(cmd, backend string) error {
 	switch backend {
-	case harness.BackendAuto, harness.BackendDocker, harness.BackendProcess:
+	case lifecycle.BackendAuto, lifecycle.BackendDocker, lifecycle.BackendProcess:
 		return nil
 	}
 	return badInput(fmt.Errorf("%s: --backend %q: want auto, docker or process", cmd, backend))
@@ -67,6 +68,6 @@ func runSetup(cmd *cobra.Command, list []*scenarios.Scenario, out string) (ctx c
 		<-ctx.Done()
 		cancel()
 	}()
-	harness.SetTestcontainersEnv()
+	lifecycle.SetTestcontainersEnv()
 	return ctx, cancel, bin, out, nil
 }

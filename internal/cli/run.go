@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/internal/glob"
 	"github.com/gameday/gameday/reports"
 	"github.com/gameday/gameday/reports/history"
@@ -238,7 +239,7 @@ Precedence 2, then 3, then 1.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&backend, "backend", harness.BackendAuto, "where targets run: auto, docker or process")
+	f.StringVar(&backend, "backend", lifecycle.BackendAuto, "where targets run: auto, docker or process")
 	f.Int64Var(&seed, "seed", 0, "seed for every scenario (overrides the files'; always recorded)")
 	f.StringVar(&out, "out", "", "output folder (default gameday-out/<UTC timestamp>)")
 	f.IntVar(&parallel, "parallel", 1, "scenarios run at once")
@@ -388,10 +389,10 @@ func matchesFilter(sc *scenarios.Scenario, filter []string) bool {
 func pipelineBinary(list []*scenarios.Scenario) (string, error) {
 	for _, sc := range list {
 		if sc.Workload.Pipeline != "" {
-			return harness.GamedayBinary()
+			return lifecycle.GamedayBinary()
 		}
 	}
-	bin, _ := harness.GamedayBinary()
+	bin, _ := lifecycle.GamedayBinary()
 	return bin, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -82,7 +83,7 @@ verdicts (2 bad input, 3 infrastructure).`,
 			if isatty.IsTerminal(os.Stdin.Fd()) {
 				commands = os.Stdin
 			}
-			harness.SetTestcontainersEnv()
+			lifecycle.SetTestcontainersEnv()
 			_, err = harness.RunGameDay(ctx, sc, harness.GameDayOptions{
 				Backend:    backend,
 				Seed:       sc.SeedFor(seedp, nil),
@@ -107,7 +108,7 @@ verdicts (2 bad input, 3 infrastructure).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&backend, "backend", harness.BackendAuto, "auto, docker or process")
+	f.StringVar(&backend, "backend", lifecycle.BackendAuto, "auto, docker or process")
 	f.DurationVar(&forDur, "for", 0, "stop after this long (default: until Ctrl-C)")
 	f.Int64Var(&seed, "seed", 0, "seed (default: the scenario's, else random; printed)")
 	f.StringVar(&out, "out", "", "output folder (default gameday-out/<UTC timestamp>)")

@@ -1,4 +1,4 @@
-package harness_test
+package lifecycle_test
 
 import (
 	"bufio"
@@ -15,7 +15,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 )
 
 // TestPortsHelper is not a test: re-executed by the port allocator specs,
@@ -29,7 +29,7 @@ func TestPortsHelper(t *testing.T) {
 	}
 	n, _ := strconv.Atoi(os.Getenv("PORTS_HELPER_N"))
 	seed, _ := strconv.ParseUint(os.Getenv("PORTS_HELPER_SEED"), 10, 64)
-	p := harness.NewPortsDirRand(dir, seed)
+	p := lifecycle.NewPortsDirRand(dir, seed)
 	in := bufio.NewReader(os.Stdin)
 	fmt.Println("ready")
 	_, _ = in.ReadString('\n') // go
@@ -49,7 +49,7 @@ func TestPortsHelper(t *testing.T) {
 
 var _ = Describe("the port allocator", func() {
 	It("never hands out a held port, and skips ports in use elsewhere", func() {
-		p := harness.NewPortsDirRand(GinkgoT().TempDir(), 7)
+		p := lifecycle.NewPortsDirRand(GinkgoT().TempDir(), 7)
 		seen := map[int]bool{}
 		for range 300 {
 			port, err := p.Allocate()
@@ -64,14 +64,14 @@ var _ = Describe("the port allocator", func() {
 	It("draws again when the drawn port is in use elsewhere", func() {
 		// Same seed, same first draw: occupy it.
 		dir := GinkgoT().TempDir()
-		a := harness.NewPortsDirRand(dir, 9)
+		a := lifecycle.NewPortsDirRand(dir, 9)
 		first, err := a.Allocate()
 		Expect(err).NotTo(HaveOccurred())
 		a.Release(first)
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(first))
 		Expect(err).NotTo(HaveOccurred())
 		defer l.Close()
-		port, err := harness.NewPortsDirRand(dir, 9).Allocate()
+		port, err := lifecycle.NewPortsDirRand(dir, 9).Allocate()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(port).NotTo(Equal(first))
 		c, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
@@ -81,7 +81,7 @@ var _ = Describe("the port allocator", func() {
 
 	It("never hands out a port another allocator holds, until it is released", func() {
 		dir := GinkgoT().TempDir()
-		a, b := harness.NewPortsDirRand(dir, 11), harness.NewPortsDirRand(dir, 11)
+		a, b := lifecycle.NewPortsDirRand(dir, 11), lifecycle.NewPortsDirRand(dir, 11)
 		first, err := a.Allocate()
 		Expect(err).NotTo(HaveOccurred())
 		second, err := b.Allocate()
@@ -89,7 +89,7 @@ var _ = Describe("the port allocator", func() {
 		Expect(second).NotTo(Equal(first), "same draw, but a holds it")
 		a.Release(first)
 		Expect(a.Held(first)).To(BeFalse())
-		again, err := harness.NewPortsDirRand(dir, 11).Allocate()
+		again, err := lifecycle.NewPortsDirRand(dir, 11).Allocate()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(again).To(Equal(first), "released: free for anyone")
 	})
@@ -104,9 +104,9 @@ var _ = Describe("the port allocator", func() {
 		// Every allocator stays reachable to the end: a collected allocator's
 		// lock files are closed by their finalizers, which gives its ports up
 		// (as it should: an allocator nobody holds hands nothing out).
-		allocators := make([]*harness.Ports, 4)
+		allocators := make([]*lifecycle.Ports, 4)
 		for g := range 4 {
-			allocators[g] = harness.NewPortsDirRand(dir, 5) // one seed: the same candidates
+			allocators[g] = lifecycle.NewPortsDirRand(dir, 5) // one seed: the same candidates
 			wg.Add(1)
 			go func() {
 				defer GinkgoRecover()
@@ -186,7 +186,7 @@ var _ = Describe("the port allocator", func() {
 			}
 		}
 		// While they hold them, this process gets none of them either.
-		mine := harness.NewPortsDirRand(dir, 4)
+		mine := lifecycle.NewPortsDirRand(dir, 4)
 		for range 200 {
 			port, err := mine.Allocate()
 			Expect(err).NotTo(HaveOccurred())

@@ -1,4 +1,4 @@
-package harness_test
+package lifecycle_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/harness/stub"
 )
 
@@ -48,17 +48,17 @@ func foreignServer(port int) (hits *atomic.Int64) {
 
 var _ = DescribeTableSubtree("a backend whose target's port is taken by a foreign server", func(name string) {
 	var (
-		run     *harness.Run
-		backend harness.Backend
+		run     *lifecycle.Run
+		backend lifecycle.Backend
 	)
 
 	BeforeEach(func(ctx SpecContext) {
-		if name == harness.BackendDocker {
+		if name == lifecycle.BackendDocker {
 			requireDocker()
 		}
 		run = newRun("foreign")
 		var err error
-		backend, err = harness.NewBackend(ctx, name, harness.Options{Run: run})
+		backend, err = lifecycle.NewBackend(ctx, name, lifecycle.Options{Run: run})
 		Expect(err).NotTo(HaveOccurred())
 	})
 
@@ -69,7 +69,7 @@ var _ = DescribeTableSubtree("a backend whose target's port is taken by a foreig
 			mu       sync.Mutex
 			attempts [][]int
 		)
-		harness.SetAfterAllocate(backend, func(ports []int) {
+		lifecycle.SetAfterAllocate(backend, func(ports []int) {
 			mu.Lock()
 			defer mu.Unlock()
 			if len(attempts) == 0 {
@@ -86,7 +86,7 @@ var _ = DescribeTableSubtree("a backend whose target's port is taken by a foreig
 
 	It("detects it behind a healthy readiness probe and starts a stub on other ports", func(ctx SpecContext) {
 		attempts := takeFirst()
-		t := startTarget(ctx, backend, harness.TargetSpec{Name: "api", Kind: harness.KindStub, Routes: []stub.Route{
+		t := startTarget(ctx, backend, lifecycle.TargetSpec{Name: "api", Kind: lifecycle.KindStub, Routes: []stub.Route{
 			{Method: stub.Methods{"GET"}, Path: "/v1/who", Status: 200, Body: "stub"},
 		}})
 		Expect(attempts()).To(HaveLen(2), "one attempt lost its port, the next one won")
@@ -103,10 +103,10 @@ var _ = DescribeTableSubtree("a backend whose target's port is taken by a foreig
 
 	It("detects a foreign server sharing MinIO's port and starts MinIO on other ports", func(ctx SpecContext) {
 		attempts := takeFirst()
-		t := startTarget(ctx, backend, harness.TargetSpec{Name: "storage", Kind: harness.KindMinIO})
+		t := startTarget(ctx, backend, lifecycle.TargetSpec{Name: "storage", Kind: lifecycle.KindMinIO})
 		Expect(attempts()).To(HaveLen(2))
 		Expect(t.Addr()).To(Equal(fmt.Sprintf("127.0.0.1:%d", attempts()[1][0])))
-		cl, err := harness.MinIOClient(t.Addr(), t.Credentials())
+		cl, err := lifecycle.MinIOClient(t.Addr(), t.Credentials())
 		Expect(err).NotTo(HaveOccurred())
 		for range 20 { // every request reaches our MinIO: our credentials work
 			_, err := cl.ListBuckets(ctx)
@@ -116,22 +116,22 @@ var _ = DescribeTableSubtree("a backend whose target's port is taken by a foreig
 
 	It("fails with the cause after three attempts that all lose their port, leaving nothing behind", func(ctx SpecContext) {
 		var calls atomic.Int64
-		harness.SetAfterAllocate(backend, func(ports []int) {
+		lifecycle.SetAfterAllocate(backend, func(ports []int) {
 			calls.Add(1)
 			foreignServer(ports[0])
 		})
-		_, err := backend.Start(ctx, harness.TargetSpec{Name: "api", Kind: harness.KindStub})
-		Expect(err).To(MatchError(harness.ErrPortTaken))
+		_, err := backend.Start(ctx, lifecycle.TargetSpec{Name: "api", Kind: lifecycle.KindStub})
+		Expect(err).To(MatchError(lifecycle.ErrPortTaken))
 		Expect(err.Error()).To(ContainSubstring("port taken by another server"))
 		Expect(calls.Load()).To(BeEquivalentTo(3))
 		data, err := os.ReadFile(run.RecordPath())
 		Expect(err).NotTo(HaveOccurred())
-		var rec harness.RunRecord
+		var rec lifecycle.RunRecord
 		Expect(json.Unmarshal(data, &rec)).To(Succeed())
 		Expect(rec.Processes).To(BeEmpty(), "every attempt's process killed")
 		Expect(rec.Containers).To(BeEmpty(), "every attempt's container removed")
 	})
 },
-	Entry("process", harness.BackendProcess),
-	Entry("docker", Label("docker"), harness.BackendDocker),
+	Entry("process", lifecycle.BackendProcess),
+	Entry("docker", Label("docker"), lifecycle.BackendDocker),
 )

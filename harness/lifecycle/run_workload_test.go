@@ -1,4 +1,4 @@
-package harness
+package lifecycle
 
 import (
 	"bytes"
@@ -30,8 +30,8 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func sh(script string) attemptSpec {
-	return attemptSpec{argv: []string{"sh", "-c", script}, env: os.Environ(), log: &lockedBuffer{}}
+func sh(script string) Attempt {
+	return Attempt{Argv: []string{"sh", "-c", script}, Env: os.Environ(), Log: &lockedBuffer{}}
 }
 
 // pidAlive reports whether pid runs (a zombie, dead but not yet reaped by
@@ -47,38 +47,38 @@ func pidAlive(pid int) bool {
 }
 
 func TestWorkloadExitCodes(t *testing.T) {
-	w := &workload{}
-	if r := w.run(context.Background(), sh("echo hello"), time.Now); !r.Succeeded() || r.Crashed {
+	w := &Workload{}
+	if r := w.Run(context.Background(), sh("echo hello"), time.Now); !r.Succeeded() || r.Crashed {
 		t.Fatalf("exit 0: %+v", r)
 	}
-	if r := w.run(context.Background(), sh("exit 3"), time.Now); r.ExitCode != 3 || r.Crashed || r.Succeeded() {
+	if r := w.Run(context.Background(), sh("exit 3"), time.Now); r.ExitCode != 3 || r.Crashed || r.Succeeded() {
 		t.Fatalf("exit 3 is a failed run, not a crash: %+v", r)
 	}
-	if r := w.run(context.Background(), attemptSpec{argv: []string{"/nonexistent/prog"}, log: &lockedBuffer{}}, time.Now); r.ExitCode != 127 {
+	if r := w.Run(context.Background(), Attempt{Argv: []string{"/nonexistent/prog"}, Log: &lockedBuffer{}}, time.Now); r.ExitCode != 127 {
 		t.Fatalf("a program that cannot start: %+v", r)
 	}
 }
 
 func TestWorkloadLogsOutput(t *testing.T) {
-	w := &workload{}
+	w := &Workload{}
 	spec := sh("echo out; echo err >&2")
-	w.run(context.Background(), spec, time.Now)
-	got := spec.log.(*lockedBuffer).String()
+	w.Run(context.Background(), spec, time.Now)
+	got := spec.Log.(*lockedBuffer).String()
 	if !strings.Contains(got, "out") || !strings.Contains(got, "err") {
 		t.Fatalf("log %q misses stdout or stderr", got)
 	}
 }
 
 func TestWorkloadSignalNotSentByHarnessIsACrash(t *testing.T) {
-	w := &workload{}
-	r := w.run(context.Background(), sh("kill -KILL $$"), time.Now)
+	w := &Workload{}
+	r := w.Run(context.Background(), sh("kill -KILL $$"), time.Now)
 	if !r.Crashed || r.Signal == "" {
 		t.Fatalf("a run killed by a signal the harness did not send is crashed: %+v", r)
 	}
 }
 
 func TestWorkloadInjectedCrashKillsTheGroup(t *testing.T) {
-	w := &workload{}
+	w := &Workload{}
 	spec := sh("sleep 30 & echo $! ; wait")
 	done := make(chan struct{})
 	var rec struct {
@@ -86,13 +86,13 @@ func TestWorkloadInjectedCrashKillsTheGroup(t *testing.T) {
 	}
 	go func() {
 		defer close(done)
-		r := w.run(context.Background(), spec, time.Now)
+		r := w.Run(context.Background(), spec, time.Now)
 		rec.crashed = r.Crashed && !r.TimedOut
 	}()
 	var child int
 	deadline := time.Now().Add(10 * time.Second)
 	for child == 0 && time.Now().Before(deadline) {
-		line := strings.TrimSpace(spec.log.(*lockedBuffer).String())
+		line := strings.TrimSpace(spec.Log.(*lockedBuffer).String())
 		child, _ = strconv.Atoi(line)
 		if child == 0 {
 			<-time.After(10 * time.Millisecond)
@@ -124,11 +124,11 @@ func TestWorkloadInjectedCrashKillsTheGroup(t *testing.T) {
 }
 
 func TestWorkloadTimeoutIsAFailedRunNotACrash(t *testing.T) {
-	w := &workload{}
+	w := &Workload{}
 	spec := sh("sleep 30")
-	spec.timeout = 200 * time.Millisecond
+	spec.Timeout = 200 * time.Millisecond
 	start := time.Now()
-	r := w.run(context.Background(), spec, time.Now)
+	r := w.Run(context.Background(), spec, time.Now)
 	if !r.TimedOut || r.Crashed || r.Succeeded() {
 		t.Fatalf("timeout: %+v", r)
 	}
@@ -138,10 +138,10 @@ func TestWorkloadTimeoutIsAFailedRunNotACrash(t *testing.T) {
 }
 
 func TestWorkloadCancelledIsNotACrash(t *testing.T) {
-	w := &workload{}
+	w := &Workload{}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
-	r := w.run(ctx, sh("sleep 30"), time.Now)
+	r := w.Run(ctx, sh("sleep 30"), time.Now)
 	if r.Crashed || r.Succeeded() {
 		t.Fatalf("a run stopped by the harness's teardown is no crash: %+v", r)
 	}
@@ -154,12 +154,12 @@ func TestWorkloadRecordedWhileItRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer run.Close()
-	w := &workload{}
+	w := &Workload{}
 	spec := sh("echo started; exec sleep 30")
-	spec.run = run
+	spec.Run = run
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); w.run(ctx, spec, time.Now) }()
+	go func() { defer close(done); w.Run(ctx, spec, time.Now) }()
 	var rec *ProcessRecord
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); <-time.After(10 * time.Millisecond) {
 		run.mu.Lock()
@@ -207,14 +207,14 @@ func procsWithArgs(args ...string) []int {
 func TestWorkloadDescendantThatLeftTheGroupIsKilled(t *testing.T) {
 	up := t.TempDir() + "/up"
 	spec := sh(`setsid sh -c 'touch "$UP"; exec sleep 31.7' & while [ ! -e "$UP" ]; do sleep 0.01; done`)
-	spec.env = append(spec.env, "UP="+up)
+	spec.Env = append(spec.Env, "UP="+up)
 	defer func() {
 		for _, pid := range procsWithArgs("sleep", "31.7") {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}()
 	start := time.Now()
-	r := (&workload{}).run(context.Background(), spec, time.Now)
+	r := (&Workload{}).Run(context.Background(), spec, time.Now)
 	took := time.Since(start)
 	if !r.Succeeded() {
 		t.Fatalf("run: %+v", r)

@@ -1,10 +1,10 @@
-package harness_test
+package lifecycle_test
 
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 )
 
 // A /proc/net/tcp excerpt: port 0x3A98 = 15000.
@@ -24,14 +24,14 @@ const procNetTCP6 = `  sl  local_address                         remote_address 
 
 var _ = Describe("finding who listens on a port", func() {
 	It("takes LISTEN sockets that 127.0.0.1 connections reach, and nothing else", func() {
-		Expect(harness.ParseListeners(procNetTCP, 15000, []string{"0100007F", "00000000"})).
+		Expect(lifecycle.ParseListeners(procNetTCP, 15000, []string{"0100007F", "00000000"})).
 			To(Equal([]uint64{1001, 1002}), "not 127.0.0.2, not an established connection, not port 15001")
-		Expect(harness.ParseListeners(procNetTCP6, 15000, []string{
+		Expect(lifecycle.ParseListeners(procNetTCP6, 15000, []string{
 			"00000000000000000000000000000000",
 			"0000000000000000FFFF00000100007F",
 			"0000000000000000FFFF000000000000",
 		})).To(Equal([]uint64{2001, 2002}), "::, ::ffff:127.0.0.1, not ::1")
-		Expect(harness.ParseListeners("", 15000, nil)).To(BeEmpty())
-		Expect(harness.ParseListeners("header\ngarbage line\n", 15000, []string{"0100007F"})).To(BeEmpty())
+		Expect(lifecycle.ParseListeners("", 15000, nil)).To(BeEmpty())
+		Expect(lifecycle.ParseListeners("header\ngarbage line\n", 15000, []string{"0100007F"})).To(BeEmpty())
 	})
 })

@@ -1,4 +1,4 @@
-package harness_test
+package lifecycle_test
 
 import (
 	"context"
@@ -15,18 +15,18 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 )
 
 var _ = Describe("run markers", func() {
 	It("round-trips a marker", func() {
-		m := harness.Marker{RunID: "20260101T000000-storage-503-a1b2c3", Part: "workload",
-			Owner: harness.ProcessRecord{PID: 42, Start: 12345}}
-		got, ok := harness.ParseMarker(m.String())
+		m := lifecycle.Marker{RunID: "20260101T000000-storage-503-a1b2c3", Part: "workload",
+			Owner: lifecycle.ProcessRecord{PID: 42, Start: 12345}}
+		got, ok := lifecycle.ParseMarker(m.String())
 		Expect(ok).To(BeTrue())
 		Expect(got).To(Equal(m))
 		for _, bad := range []string{"", "run", "run/part", "run/part@x:1", "/part@1:2", "run/@1:2"} {
-			_, ok := harness.ParseMarker(bad)
+			_, ok := lifecycle.ParseMarker(bad)
 			Expect(ok).To(BeFalse(), bad)
 		}
 	})
@@ -53,8 +53,8 @@ var _ = Describe("run markers", func() {
 		tag := fmt.Sprintf("3%03d.%06d", rand.IntN(1000), rand.IntN(1_000_000))
 		other := fmt.Sprintf("3%03d.%06d", rand.IntN(1000), rand.IntN(1_000_000))
 		runID := "sweep-probe-" + tag
-		marker := harness.MarkerEnv + "=" + harness.Marker{RunID: runID, Part: "workload",
-			Owner: harness.ProcessRecord{PID: os.Getpid(), Start: 1}}.String()
+		marker := lifecycle.MarkerEnv + "=" + lifecycle.Marker{RunID: runID, Part: "workload",
+			Owner: lifecycle.ProcessRecord{PID: os.Getpid(), Start: 1}}.String()
 		// A marked shell that leaves a setsid daemon with closed stdio and
 		// one that also drops its environment, then waits.
 		script := fmt.Sprintf(`(setsid sleep %[1]s </dev/null >/dev/null 2>&1 &)
@@ -67,8 +67,8 @@ exec sleep %[1]s`, tag)
 		go func() { _ = cmd.Wait(); close(waited) }()
 		// Another run's process and an unmarked one stay.
 		keep := exec.Command("sleep", other)
-		keep.Env = append(os.Environ(), harness.MarkerEnv+"="+harness.Marker{RunID: "another-run", Part: "workload",
-			Owner: harness.ProcessRecord{PID: os.Getpid(), Start: 1}}.String())
+		keep.Env = append(os.Environ(), lifecycle.MarkerEnv+"="+lifecycle.Marker{RunID: "another-run", Part: "workload",
+			Owner: lifecycle.ProcessRecord{PID: os.Getpid(), Start: 1}}.String())
 		Expect(keep.Start()).To(Succeed())
 		plain := exec.Command("sleep", other)
 		Expect(plain.Start()).To(Succeed())
@@ -89,7 +89,7 @@ exec sleep %[1]s`, tag)
 		// The env -i daemon is an orphan of init (or of a subreaper), not a
 		// descendant any longer: only the marker could lead to it, and it
 		// has none. Its parent shell, marked, is gone already.
-		swept, err := harness.SweepRun(context.Background(), runID)
+		swept, err := lifecycle.SweepRun(context.Background(), runID)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(swept).NotTo(BeEmpty())
 		for _, s := range swept {
@@ -100,7 +100,7 @@ exec sleep %[1]s`, tag)
 		Expect(left).To(HaveLen(1), "only the daemon without environment is left (the harness's subreaper catches that one)")
 		for _, pid := range left {
 			env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-			Expect(string(env)).NotTo(ContainSubstring(harness.MarkerEnv))
+			Expect(string(env)).NotTo(ContainSubstring(lifecycle.MarkerEnv))
 		}
 		Expect(sleepers(other)).To(HaveLen(2), "another run's process and an unmarked one are left alone")
 	})
@@ -110,7 +110,7 @@ exec sleep %[1]s`, tag)
 		own := exec.Command("sleep", tag)
 		Expect(own.Start()).To(Succeed())
 		DeferCleanup(func() { _ = own.Process.Kill(); _, _ = own.Process.Wait() })
-		Expect(harness.SweepAdopted(context.Background())).To(Succeed())
+		Expect(lifecycle.SweepAdopted(context.Background())).To(Succeed())
 		Expect(sleepers(tag)).To(HaveLen(1), "the test binary's own child was killed")
 	})
 })

@@ -1,4 +1,4 @@
-package harness
+package lifecycle
 
 import (
 	"bytes"
@@ -59,8 +59,8 @@ func ParseMarker(s string) (Marker, bool) {
 	return m, true
 }
 
-// markerEnv is the MarkerEnv entry for a process started for part of run r.
-func (r *Run) markerEnv(part string) string {
+// MarkerEnv returns the MarkerEnv entry for a process started for part of run r.
+func (r *Run) MarkerEnv(part string) string {
 	return MarkerEnv + "=" + Marker{RunID: r.ID, Part: part, Owner: r.rec.Owner}.String()
 }
 
@@ -330,14 +330,14 @@ func isSubreaper() bool {
 	return err == nil && v != 0
 }
 
-// sweepAdopted kills and reaps the children of this process that the
+// SweepAdopted kills and reaps the children of this process that the
 // harness did not start, and their descendants: orphans it adopted as a
 // subreaper, including those that dropped their Marker (env -i). Call it
 // only when no scenario runs, as an adopted orphan cannot be told apart
 // from another running scenario's. It does nothing unless this process is
 // a subreaper: elsewhere (inside a test binary, say) an untracked child is
 // the host program's own.
-func sweepAdopted(ctx context.Context) error {
+func SweepAdopted(ctx context.Context) error {
 	if !isSubreaper() {
 		return nil
 	}

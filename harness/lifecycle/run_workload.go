@@ -1,4 +1,4 @@
-package harness
+package lifecycle
 
 import (
 	"context"
@@ -16,11 +16,11 @@ import (
 	"github.com/gameday/gameday/harness/observe"
 )
 
-// workload runs the scenario's step, one process (group) at a time, and is
+// Workload runs the scenario's step, one process (group) at a time, and is
 // the Controller that workload faults act on. Its methods are safe for
 // concurrent use: proxies and timers crash or pause it from their own
 // goroutines.
-type workload struct {
+type Workload struct {
 	mu       sync.Mutex
 	cur      *exec.Cmd
 	pgid     int
@@ -30,36 +30,36 @@ type workload struct {
 	paused   bool
 }
 
-// attemptSpec is one process start.
-type attemptSpec struct {
-	argv    []string
-	dir     string
-	env     []string
-	timeout time.Duration
-	log     io.Writer // receives stdout and stderr, already redacting
-	// run, when set, records the attempt's process group while it runs, so
+// Attempt is one process start.
+type Attempt struct {
+	Argv    []string
+	Dir     string
+	Env     []string
+	Timeout time.Duration
+	Log     io.Writer // receives stdout and stderr, already redacting
+	// Run, when set, records the attempt's process group while it runs, so
 	// that `gameday clean` can kill it after the harness itself was killed.
-	run *Run
+	Run *Run
 }
 
-// start runs one attempt to its end and returns its record (without Run,
+// Run runs one attempt to its end and returns its record (without Run,
 // Attempt and RunID, which the caller fills). ctx ending kills the process
 // group; that kill is the harness's own signal, so not a crash.
-func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Time) observe.RunRecord {
+func (w *Workload) Run(ctx context.Context, spec Attempt, now func() time.Time) observe.RunRecord {
 	rec := observe.RunRecord{Start: now()}
-	if len(spec.argv) == 0 {
+	if len(spec.Argv) == 0 {
 		rec.End, rec.ExitCode = now(), 127
 		return rec
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		fmt.Fprintf(spec.log, "gameday: start workload: %v\n", err)
+		fmt.Fprintf(spec.Log, "gameday: start workload: %v\n", err)
 		rec.End, rec.ExitCode = now(), 127
 		return rec
 	}
-	cmd := exec.Command(spec.argv[0], spec.argv[1:]...)
-	cmd.Dir = spec.dir
-	cmd.Env = spec.env
+	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
+	cmd.Dir = spec.Dir
+	cmd.Env = spec.Env
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = pw, pw
 	// Pdeathsig: the leader dies with the harness (as targets do, see
@@ -70,22 +70,22 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		_, _ = io.Copy(spec.log, pr)
+		_, _ = io.Copy(spec.Log, pr)
 	}()
 	if err := startTracked(cmd); err != nil {
 		pw.Close()
 		<-copied
 		pr.Close()
-		fmt.Fprintf(spec.log, "gameday: start workload %q: %v\n", spec.argv[0], err)
+		fmt.Fprintf(spec.Log, "gameday: start workload %q: %v\n", spec.Argv[0], err)
 		rec.End, rec.ExitCode = now(), 127
 		return rec
 	}
 	pw.Close()
 	rec.Start = now()
 	pid := cmd.Process.Pid
-	if spec.run != nil {
-		if err := spec.run.setWorkload(pid, pid); err != nil {
-			fmt.Fprintf(spec.log, "gameday: record workload: %v\n", err)
+	if spec.Run != nil {
+		if err := spec.Run.setWorkload(pid, pid); err != nil {
+			fmt.Fprintf(spec.Log, "gameday: record workload: %v\n", err)
 		}
 	}
 	done := make(chan struct{})
@@ -101,8 +101,8 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 		waited <- err
 	}()
 	var timer <-chan time.Time
-	if spec.timeout > 0 {
-		t := time.NewTimer(spec.timeout)
+	if spec.Timeout > 0 {
+		t := time.NewTimer(spec.Timeout)
 		defer t.Stop()
 		timer = t.C
 	}
@@ -113,10 +113,10 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 		w.mu.Lock()
 		w.timedOut = true
 		w.mu.Unlock()
-		w.killGroup()
+		w.KillGroup()
 		werr = <-waited
 	case <-ctx.Done():
-		w.killGroup()
+		w.KillGroup()
 		werr = <-waited
 	}
 	rec.End = now()
@@ -124,11 +124,11 @@ func (w *workload) run(ctx context.Context, spec attemptSpec, now func() time.Ti
 	// left the group (setsid) but kept the run's marker, with all their
 	// descendants; then reap the orphans a subreaper harness adopted.
 	w.killPGID(pid)
-	if spec.run != nil {
-		if _, err := sweepWorkload(context.WithoutCancel(ctx), spec.run.ID); err != nil {
-			fmt.Fprintf(spec.log, "gameday: %v\n", err)
+	if spec.Run != nil {
+		if _, err := sweepWorkload(context.WithoutCancel(ctx), spec.Run.ID); err != nil {
+			fmt.Fprintf(spec.Log, "gameday: %v\n", err)
 		}
-		spec.run.clearWorkload(pid)
+		spec.Run.clearWorkload(pid)
 	}
 	reapAdoptedZombies()
 	w.mu.Lock()
@@ -254,16 +254,16 @@ func holdsFile(pid int, link string) bool {
 	return false
 }
 
-// killGroup SIGKILLs the current process group (and thaws it, so a paused
+// KillGroup SIGKILLs the current process group (and thaws it, so a paused
 // group dies at once).
-func (w *workload) killGroup() {
+func (w *Workload) KillGroup() {
 	w.mu.Lock()
 	pgid := w.pgid
 	w.mu.Unlock()
 	w.killPGID(pgid)
 }
 
-func (w *workload) killPGID(pgid int) {
+func (w *Workload) killPGID(pgid int) {
 	if pgid > 0 {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		_ = syscall.Kill(-pgid, syscall.SIGCONT)
@@ -272,7 +272,7 @@ func (w *workload) killPGID(pgid int) {
 
 // Crash kills the running workload's process group as an injected fault
 // and returns once its leader has exited. It does nothing between runs.
-func (w *workload) Crash(ctx context.Context) error {
+func (w *Workload) Crash(ctx context.Context) error {
 	w.mu.Lock()
 	if w.cur == nil {
 		w.mu.Unlock()
@@ -281,7 +281,7 @@ func (w *workload) Crash(ctx context.Context) error {
 	w.injected = true
 	done := w.done
 	w.mu.Unlock()
-	w.killGroup()
+	w.KillGroup()
 	select {
 	case <-done:
 		return nil
@@ -291,7 +291,7 @@ func (w *workload) Crash(ctx context.Context) error {
 }
 
 // Pause freezes the workload's process group (SIGSTOP).
-func (w *workload) Pause(context.Context) error {
+func (w *Workload) Pause(context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cur == nil {
@@ -302,7 +302,7 @@ func (w *workload) Pause(context.Context) error {
 }
 
 // Resume thaws it (SIGCONT).
-func (w *workload) Resume(context.Context) error {
+func (w *Workload) Resume(context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cur == nil || !w.paused {
@@ -313,4 +313,4 @@ func (w *workload) Resume(context.Context) error {
 }
 
 // Restart does nothing: a crashed run restarts through workload.restarts.
-func (w *workload) Restart(context.Context) error { return nil }
+func (w *Workload) Restart(context.Context) error { return nil }

@@ -1,4 +1,4 @@
-package harness
+package lifecycle
 
 import (
 	"context"
@@ -68,10 +68,10 @@ func NewPortsRand(seed uint64) *Ports {
 	return p
 }
 
-// sharedPorts is the allocator every backend of this process uses unless
+// SharedPorts is the allocator every backend of this process uses unless
 // Options.Ports says otherwise: scenarios running side by side in one
 // harness must not hand out each other's ports.
-var sharedPorts = NewPorts()
+var SharedPorts = NewPorts()
 
 // Allocate returns a port on 127.0.0.1 that was free a moment ago, that no
 // caller holds and that no other allocator sharing the lock directory holds,

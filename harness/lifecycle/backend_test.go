@@ -1,4 +1,4 @@
-package harness_test
+package lifecycle_test
 
 import (
 	"bytes"
@@ -12,33 +12,24 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/gameday/gameday/harness"
+	"github.com/gameday/gameday/harness/lifecycle"
 	"github.com/gameday/gameday/harness/stub"
+	"github.com/gameday/gameday/internal/testenv"
 )
 
-func readObject(ctx context.Context, cl *minio.Client, bucket, key string) ([]byte, error) {
-	o, err := cl.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
-	if err != nil {
-		return nil, err
-	}
-	defer o.Close()
-	return io.ReadAll(o)
-}
-
 // newRun makes a run whose record and dir go away with the spec.
-func newRun(id string) *harness.Run {
-	run, err := harness.NewRun(fmt.Sprintf("%s-%d", id, time.Now().UnixNano()), time.Now())
+func newRun(id string) *lifecycle.Run {
+	run, err := lifecycle.NewRun(fmt.Sprintf("%s-%d", id, time.Now().UnixNano()), time.Now())
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(run.Close)
 	return run
 }
 
 // startTarget starts spec and stops it when the spec ends.
-func startTarget(ctx context.Context, b harness.Backend, spec harness.TargetSpec) harness.Target {
+func startTarget(ctx context.Context, b lifecycle.Backend, spec lifecycle.TargetSpec) lifecycle.Target {
 	t, err := b.Start(ctx, spec)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func(ctx SpecContext) { Expect(t.Stop(ctx)).To(Succeed()) })
@@ -47,17 +38,17 @@ func startTarget(ctx context.Context, b harness.Backend, spec harness.TargetSpec
 
 var _ = DescribeTableSubtree("a backend", func(name string) {
 	var (
-		run     *harness.Run
-		backend harness.Backend
+		run     *lifecycle.Run
+		backend lifecycle.Backend
 	)
 
 	BeforeEach(func(ctx SpecContext) {
-		if name == harness.BackendDocker {
+		if name == lifecycle.BackendDocker {
 			requireDocker()
 		}
 		run = newRun("spec")
 		var err error
-		backend, err = harness.NewBackend(ctx, name, harness.Options{Run: run})
+		backend, err = lifecycle.NewBackend(ctx, name, lifecycle.Options{Run: run})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(backend.Name()).To(Equal(name))
 	})
@@ -65,10 +56,10 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 	// actuallyRuns asserts what runs t: a live process in its own process
 	// group running the expected program (process), or a running container
 	// labelled with the run id (docker).
-	actuallyRuns := func(ctx context.Context, t harness.Target, program string) {
+	actuallyRuns := func(ctx context.Context, t lifecycle.Target, program string) {
 		id := t.Identity()
 		switch name {
-		case harness.BackendProcess:
+		case lifecycle.BackendProcess:
 			Expect(id.PID).To(BeNumerically(">", 0))
 			Expect(id.PGID).To(Equal(id.PID), "leads its own process group")
 			Expect(id.PGID).NotTo(Equal(syscall.Getpgrp()))
@@ -76,15 +67,15 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(filepath.Base(exe)).To(Equal(program))
 			Expect(id.ContainerID).To(BeEmpty())
-		case harness.BackendDocker:
+		case lifecycle.BackendDocker:
 			Expect(id.ContainerID).NotTo(BeEmpty())
-			cli, err := harness.DockerClient(ctx)
+			cli, err := lifecycle.DockerClient(ctx)
 			Expect(err).NotTo(HaveOccurred())
 			defer cli.Close()
-			c, err := containerInspect(ctx, cli, id.ContainerID)
+			c, err := testenv.ContainerInspect(ctx, cli, id.ContainerID)
 			Expect(err).NotTo(HaveOccurred())
-			Expect(c.Config.Labels).To(HaveKeyWithValue(harness.LabelRun, run.ID))
-			Expect(c.Config.Labels).To(HaveKeyWithValue(harness.LabelTarget, t.Name()))
+			Expect(c.Config.Labels).To(HaveKeyWithValue(lifecycle.LabelRun, run.ID))
+			Expect(c.Config.Labels).To(HaveKeyWithValue(lifecycle.LabelTarget, t.Name()))
 			Expect(c.State.Running).To(BeTrue())
 			Expect(string(c.HostConfig.NetworkMode)).To(Equal("host"))
 			Expect(c.Path).To(Equal("/" + program))
@@ -92,44 +83,44 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 	}
 
 	// gone asserts that what ran t no longer runs.
-	gone := func(ctx context.Context, id harness.Identity) {
+	gone := func(ctx context.Context, id lifecycle.Identity) {
 		switch name {
-		case harness.BackendProcess:
+		case lifecycle.BackendProcess:
 			Eventually(func() error { return syscall.Kill(id.PID, 0) }).Should(MatchError(syscall.ESRCH))
-		case harness.BackendDocker:
-			cli, err := harness.DockerClient(ctx)
+		case lifecycle.BackendDocker:
+			cli, err := lifecycle.DockerClient(ctx)
 			Expect(err).NotTo(HaveOccurred())
 			defer cli.Close()
-			_, err = containerInspect(ctx, cli, id.ContainerID)
+			_, err = testenv.ContainerInspect(ctx, cli, id.ContainerID)
 			Expect(err).To(HaveOccurred(), "container removed")
 		}
 	}
 
 	It("boots MinIO with random credentials and seeds versioned buckets", func(ctx SpecContext) {
-		t := startTarget(ctx, backend, harness.TargetSpec{Name: "storage", Kind: harness.KindMinIO})
+		t := startTarget(ctx, backend, lifecycle.TargetSpec{Name: "storage", Kind: lifecycle.KindMinIO})
 		Expect(t.Addr()).To(HavePrefix("127.0.0.1:"))
 		Expect(t.Credentials().SecretKey).To(HaveLen(40))
 		actuallyRuns(ctx, t, "minio")
 
 		file := filepath.Join(GinkgoT().TempDir(), "part-1.bin")
 		Expect(os.WriteFile(file, []byte("from a file"), 0o600)).To(Succeed())
-		objs := []harness.Object{
+		objs := []lifecycle.Object{
 			{Bucket: "features", Key: "day/part-0.bin", Size: 256 << 10},
 			{Bucket: "features", Key: "day/schema.json", Content: `{"v":1}`, HasContent: true},
 			{Bucket: "features", Key: "day/part-1.bin", FromFile: file},
 		}
-		Expect(harness.SeedMinIO(ctx, t, []string{"features", "models"}, objs, 42)).To(Succeed())
+		Expect(lifecycle.SeedMinIO(ctx, t, []string{"features", "models"}, objs, 42)).To(Succeed())
 
-		cl, err := harness.MinIOClient(t.Addr(), t.Credentials())
+		cl, err := lifecycle.MinIOClient(t.Addr(), t.Credentials())
 		Expect(err).NotTo(HaveOccurred())
-		want, _ := io.ReadAll(harness.SeedBytes(42, "features", "day/part-0.bin", 256<<10))
-		got, err := readObject(ctx, cl, "features", "day/part-0.bin")
+		want, _ := io.ReadAll(lifecycle.SeedBytes(42, "features", "day/part-0.bin", 256<<10))
+		got, err := testenv.ReadObject(ctx, cl, "features", "day/part-0.bin")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(bytes.Equal(got, want)).To(BeTrue(), "deterministic seed bytes")
-		other, _ := io.ReadAll(harness.SeedBytes(43, "features", "day/part-0.bin", 256<<10))
+		other, _ := io.ReadAll(lifecycle.SeedBytes(43, "features", "day/part-0.bin", 256<<10))
 		Expect(bytes.Equal(other, want)).To(BeFalse(), "another seed gives other bytes")
-		Expect(readObject(ctx, cl, "features", "day/schema.json")).To(Equal([]byte(`{"v":1}`)))
-		Expect(readObject(ctx, cl, "features", "day/part-1.bin")).To(Equal([]byte("from a file")))
+		Expect(testenv.ReadObject(ctx, cl, "features", "day/schema.json")).To(Equal([]byte(`{"v":1}`)))
+		Expect(testenv.ReadObject(ctx, cl, "features", "day/part-1.bin")).To(Equal([]byte("from a file")))
 		for _, b := range []string{"features", "models"} {
 			v, err := cl.GetBucketVersioning(ctx, b)
 			Expect(err).NotTo(HaveOccurred())
@@ -138,43 +129,43 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 
 		id := t.Identity()
 		Expect(t.Stop(ctx)).To(Succeed())
-		Expect(t.State()).To(Equal(harness.StateStopped))
+		Expect(t.State()).To(Equal(lifecycle.StateStopped))
 		gone(ctx, id)
 	})
 
 	It("crashes MinIO and restarts it on the same address with its data", func(ctx SpecContext) {
-		t := startTarget(ctx, backend, harness.TargetSpec{Name: "storage", Kind: harness.KindMinIO})
-		Expect(harness.SeedMinIO(ctx, t, []string{"models"},
-			[]harness.Object{{Bucket: "models", Key: "m/model.bin", Content: "weights", HasContent: true}}, 1)).To(Succeed())
+		t := startTarget(ctx, backend, lifecycle.TargetSpec{Name: "storage", Kind: lifecycle.KindMinIO})
+		Expect(lifecycle.SeedMinIO(ctx, t, []string{"models"},
+			[]lifecycle.Object{{Bucket: "models", Key: "m/model.bin", Content: "weights", HasContent: true}}, 1)).To(Succeed())
 		addr, before := t.Addr(), t.Identity()
 
 		Expect(t.Crash(ctx)).To(Succeed())
-		Expect(t.State()).To(Equal(harness.StateCrashed))
+		Expect(t.State()).To(Equal(lifecycle.StateCrashed))
 		_, err := http.Get(t.URL() + "/minio/health/live")
 		Expect(err).To(HaveOccurred(), "nothing answers while crashed")
-		if name == harness.BackendProcess {
+		if name == lifecycle.BackendProcess {
 			gone(ctx, before)
 		}
 
 		Expect(t.Restart(ctx)).To(Succeed())
-		Expect(t.State()).To(Equal(harness.StateRunning))
+		Expect(t.State()).To(Equal(lifecycle.StateRunning))
 		Expect(t.Addr()).To(Equal(addr))
 		after := t.Identity()
-		if name == harness.BackendProcess {
+		if name == lifecycle.BackendProcess {
 			Expect(after.PID).NotTo(Equal(before.PID), "a new process")
 		} else {
 			Expect(after.ContainerID).To(Equal(before.ContainerID), "the same container, started again")
 		}
 		actuallyRuns(ctx, t, "minio")
-		cl, err := harness.MinIOClient(t.Addr(), t.Credentials())
+		cl, err := lifecycle.MinIOClient(t.Addr(), t.Credentials())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(readObject(ctx, cl, "models", "m/model.bin")).To(Equal([]byte("weights")))
+		Expect(testenv.ReadObject(ctx, cl, "models", "m/model.bin")).To(Equal([]byte("weights")))
 	})
 
 	It("pauses a target: requests hang, then complete on resume", func(ctx SpecContext) {
-		t := startTarget(ctx, backend, harness.TargetSpec{Name: "storage", Kind: harness.KindMinIO})
+		t := startTarget(ctx, backend, lifecycle.TargetSpec{Name: "storage", Kind: lifecycle.KindMinIO})
 		Expect(t.Pause(ctx)).To(Succeed())
-		Expect(t.State()).To(Equal(harness.StatePaused))
+		Expect(t.State()).To(Equal(lifecycle.StatePaused))
 
 		done := make(chan int, 1)
 		go func() {
@@ -190,18 +181,18 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 		Consistently(done, 400*time.Millisecond).ShouldNot(Receive(), "the request hangs while paused")
 		Expect(t.Resume(ctx)).To(Succeed())
 		Eventually(done, 10*time.Second).Should(Receive(Equal(http.StatusOK)))
-		Expect(t.State()).To(Equal(harness.StateRunning))
+		Expect(t.State()).To(Equal(lifecycle.StateRunning))
 
 		// A paused target can be crashed and restarted.
 		Expect(t.Pause(ctx)).To(Succeed())
 		Expect(t.Crash(ctx)).To(Succeed())
 		Expect(t.Restart(ctx)).To(Succeed())
-		Expect(httpGet(ctx, t.URL()+"/minio/health/ready")).To(Equal(http.StatusOK))
+		Expect(testenv.HTTPGet(ctx, t.URL()+"/minio/health/ready")).To(Equal(http.StatusOK))
 		Expect(t.Pause(ctx)).To(Succeed())
 	})
 
 	It("serves stub routes with globs and params, and 404 JSON otherwise", func(ctx SpecContext) {
-		t := startTarget(ctx, backend, harness.TargetSpec{Name: "feature-api", Kind: harness.KindStub, Routes: []stub.Route{
+		t := startTarget(ctx, backend, lifecycle.TargetSpec{Name: "feature-api", Kind: lifecycle.KindStub, Routes: []stub.Route{
 			{Method: stub.Methods{"GET"}, Path: "/v1/schema", Status: 200, JSON: map[string]any{"version": 3}},
 			{Method: stub.Methods{"POST"}, Path: "/v1/runs/{id}/*", Status: 201, Body: "ok", Headers: map[string]string{"X-Trace": "1"}, Delay: stub.Duration(50 * time.Millisecond)},
 		}})
@@ -255,10 +246,10 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 	})
 
 	It("records what it started in the run record while it runs", func(ctx SpecContext) {
-		t := startTarget(ctx, backend, harness.TargetSpec{Name: "storage", Kind: harness.KindMinIO})
-		recs, _, err := harness.LoadRunRecords()
+		t := startTarget(ctx, backend, lifecycle.TargetSpec{Name: "storage", Kind: lifecycle.KindMinIO})
+		recs, _, err := lifecycle.LoadRunRecords()
 		Expect(err).NotTo(HaveOccurred())
-		var mine *harness.RunRecord
+		var mine *lifecycle.RunRecord
 		for i := range recs {
 			if recs[i].RunID == run.ID {
 				mine = &recs[i]
@@ -266,7 +257,7 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 		}
 		Expect(mine).NotTo(BeNil())
 		Expect(mine.Owner.PID).To(Equal(os.Getpid()))
-		if name == harness.BackendProcess {
+		if name == lifecycle.BackendProcess {
 			Expect(mine.Processes).To(ConsistOf(HaveField("PID", t.Identity().PID)))
 		} else {
 			Expect(mine.Containers).To(ConsistOf(HaveField("ID", t.Identity().ContainerID)))
@@ -276,6 +267,6 @@ var _ = DescribeTableSubtree("a backend", func(name string) {
 		Expect(string(data)).NotTo(ContainSubstring(t.Credentials().SecretKey))
 	})
 },
-	Entry("process", harness.BackendProcess),
-	Entry("docker", Label("docker"), harness.BackendDocker),
+	Entry("process", lifecycle.BackendProcess),
+	Entry("docker", Label("docker"), lifecycle.BackendDocker),
 )

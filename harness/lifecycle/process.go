@@ -1,4 +1,4 @@
-package harness
+package lifecycle
 
 import (
 	"context"
@@ -130,7 +130,7 @@ func (p *processInstance) start(ctx context.Context) (<-chan struct{}, error) {
 		return nil, fmt.Errorf("%s: log: %w", p.target, err)
 	}
 	cmd := exec.Command(p.bin, p.args...)
-	cmd.Env = append(p.env[:len(p.env):len(p.env)], p.run.markerEnv(p.target))
+	cmd.Env = append(p.env[:len(p.env):len(p.env)], p.run.MarkerEnv(p.target))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := startTracked(cmd); err != nil {

@@ -1,4 +1,4 @@
-package harness
+package lifecycle
 
 import (
 	"context"
@@ -58,6 +58,14 @@ type Identity struct {
 	PID         int
 	PGID        int
 	ContainerID string
+}
+
+// String says what runs a target: "pid N" or "container ID" (12 digits).
+func (id Identity) String() string {
+	if id.ContainerID != "" {
+		return "container " + id.ContainerID[:min(12, len(id.ContainerID))]
+	}
+	return fmt.Sprintf("pid %d", id.PID)
 }
 
 // State of a target.
@@ -125,7 +133,7 @@ func (o *Options) defaults() error {
 		return errors.New("backend: Options.Run is required")
 	}
 	if o.Ports == nil {
-		o.Ports = sharedPorts
+		o.Ports = SharedPorts
 	}
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 30 * time.Second
