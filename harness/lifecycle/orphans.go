@@ -106,33 +106,15 @@ type proc struct {
 // /proc/<pid>/stat and its Marker from /proc/<pid>/environ (empty for a
 // zombie, unreadable for another user's process).
 func scanProcs() map[int]proc {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	out := map[int]proc{}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
+	for _, pid := range pids() {
+		st, err := readStat(pid)
 		if err != nil {
 			continue
 		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 20 {
-			continue
-		}
-		p := proc{pid: pid, zombie: f[0] == "Z" || f[0] == "X"}
-		p.ppid, _ = strconv.Atoi(f[1])
-		p.start, _ = strconv.ParseUint(f[19], 10, 64)
-		if env, err := os.ReadFile("/proc/" + e.Name() + "/environ"); err == nil {
+		p := proc{pid: pid, zombie: st.zombie(), ppid: st.ppid()}
+		p.start, _ = st.start()
+		if env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ"); err == nil {
 			p.marker, p.marked = markerIn(env)
 		}
 		out[pid] = p

@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -193,22 +191,11 @@ func (r *Run) Close() error {
 // ProcessStartTime returns the start time of pid in clock ticks since boot,
 // field 22 of /proc/<pid>/stat.
 func ProcessStartTime(pid int) (uint64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := readStat(pid)
 	if err != nil {
-		return 0, fmt.Errorf("process %d: %w", pid, err)
+		return 0, err
 	}
-	s := string(data)
-	// The command name (field 2) is in parentheses and may hold spaces.
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("process %d: malformed stat", pid)
-	}
-	fields := strings.Fields(s[i+1:])
-	// fields[0] is field 3 (state); starttime is field 22.
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("process %d: malformed stat", pid)
-	}
-	v, err := strconv.ParseUint(fields[19], 10, 64)
+	v, err := st.start()
 	if err != nil {
 		return 0, fmt.Errorf("process %d: malformed start time: %w", pid, err)
 	}
@@ -217,46 +204,23 @@ func ProcessStartTime(pid int) (uint64, error) {
 
 // processState returns field 3 of /proc/<pid>/stat (R, S, T, Z...).
 func processState(pid int) (string, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := readStat(pid)
 	if err != nil {
 		return "", err
 	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+3 > len(s) {
-		return "", fmt.Errorf("process %d: malformed stat", pid)
-	}
-	return s[i+2 : i+3], nil
+	return st.state(), nil
 }
 
 // groupMembers returns the live (not zombie) processes of process group
 // pgid, from /proc/<pid>/stat field 5.
 func groupMembers(pgid int) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+	for _, pid := range pids() {
+		st, err := readStat(pid)
+		if err != nil || st.zombie() {
+			continue // gone meanwhile, or dead
 		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // gone meanwhile
-		}
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		// f[0] is field 3 (state), f[2] field 5 (pgrp).
-		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
-			continue
-		}
-		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid {
+		if st.pgrp() == pgid {
 			out = append(out, pid)
 		}
 	}
