@@ -219,23 +219,12 @@ func sweep(ctx context.Context, match func(Marker) bool) ([]Swept, error) {
 			}
 		}
 		victims := withDescendants(procs, roots)
-		for _, p := range victims {
-			h, ok := pin(p)
-			if !ok {
-				continue
-			}
-			_ = h.Signal(syscall.SIGKILL)
-			_ = h.Signal(syscall.SIGCONT)
+		reap = append(reap, killAll(victims, self, func(p proc) {
 			if start, ok := done[p.pid]; !ok || start != p.start {
 				done[p.pid] = p.start
 				killed = append(killed, Swept{PID: p.pid, Marker: p.marker})
 			}
-			if p.ppid == self && !tracked(p.pid) {
-				reap = append(reap, h)
-			} else {
-				_ = h.Release()
-			}
-		}
+		})...)
 		reapAll(ctx, reap)
 		if len(victims) == 0 {
 			return killed, nil
@@ -246,6 +235,30 @@ func sweep(ctx context.Context, match func(Marker) bool) ([]Swept, error) {
 		case <-tick.C:
 		}
 	}
+}
+
+// killAll SIGKILLs (and thaws, so a stopped one dies at once) each of
+// victims that is still the process scanned, calling killed, when set, for
+// each. It returns the handles to reap: this process's children that it
+// did not start itself (whoever started a tracked one waits for it).
+func killAll(victims []proc, self int, killed func(proc)) (reap []*os.Process) {
+	for _, p := range victims {
+		h, ok := pin(p)
+		if !ok {
+			continue
+		}
+		_ = h.Signal(syscall.SIGKILL)
+		_ = h.Signal(syscall.SIGCONT)
+		if killed != nil {
+			killed(p)
+		}
+		if p.ppid == self && !tracked(p.pid) {
+			reap = append(reap, h)
+		} else {
+			_ = h.Release()
+		}
+	}
+	return reap
 }
 
 // pin returns a handle on p that cannot hit a recycled pid (os.FindProcess
@@ -347,19 +360,7 @@ func SweepAdopted(ctx context.Context) error {
 			roots = append(roots, p.pid)
 		}
 		victims := withDescendants(procs, roots)
-		for _, p := range victims {
-			h, ok := pin(p)
-			if !ok {
-				continue
-			}
-			_ = h.Signal(syscall.SIGKILL)
-			_ = h.Signal(syscall.SIGCONT)
-			if p.ppid == self {
-				reap = append(reap, h)
-			} else {
-				_ = h.Release()
-			}
-		}
+		reap = append(reap, killAll(victims, self, nil)...)
 		reapAll(ctx, reap)
 		if len(victims) == 0 {
 			return nil
