@@ -47,6 +47,17 @@ var _ = Describe("Judging retry chains", func() {
 		Expect(ap.Message).To(Equal("attempts_per_operation: want <=1, got 5 (storage PUT /models/r1/model.bin: 5 attempts in 5 calls (an application-level retry loop) at 0ms, 1.0s, 2.0s, 3.0s, 4.0s)"))
 	})
 
+	It("names the operation a fault hit when a client gave up without retrying", func() {
+		// s3cmd-like: HEAD the object (200), then GET it, get a 503, give up.
+		head := req("storage", "HEAD", "/features/day/part-0.bin", 0, 200)
+		get := req("storage", "GET", "/features/day/part-0.bin", 20, 503)
+		get.Fault = "one-503"
+		e := scenarios.Expect{AttemptsPerOperation: &scenarios.TargetCmp{Cmp: *cmp("==2")}}
+		ap := byName(judge(e, observe.Input{Journal: []observe.Request{head, get}}), "attempts_per_operation")
+		Expect(ap.Passed).To(BeFalse())
+		Expect(ap.Message).To(HavePrefix("attempts_per_operation: want ==2, got 1 (storage GET /features/day/part-0.bin: 1 attempt"))
+	})
+
 	It("reads max as at most and a comparison string as written", func() {
 		for _, c := range []struct {
 			max  scenarios.AtMost

@@ -322,7 +322,9 @@ func judgeAttempts(a *scenarios.TargetCmp, o *observe.Observations) reports.Expe
 		if a.Target != "" && op.Target != a.Target {
 			continue
 		}
-		if worst == nil || op.Attempts() > worst.Attempts() {
+		// Ties go to an operation a fault hit: where a retry was due.
+		if worst == nil || op.Attempts() > worst.Attempts() ||
+			op.Attempts() == worst.Attempts() && op.Faulted() && !worst.Faulted() {
 			worst = op
 		}
 	}

@@ -74,6 +74,16 @@ func (o *Operation) String() string { return o.Method + " " + o.Path }
 // Attempts is the number of requests of the operation.
 func (o *Operation) Attempts() int { return len(o.Requests) }
 
+// Faulted reports whether an injected fault hit one of its requests.
+func (o *Operation) Faulted() bool {
+	for _, r := range o.Requests {
+		if r.Fault != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Timeline renders the attempts' starts relative to the first, e.g.
 // "attempts at 0ms, 12ms, 25ms".
 func (o *Operation) Timeline() string {
