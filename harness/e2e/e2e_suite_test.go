@@ -57,18 +57,19 @@ var _ = SynchronizedAfterSuite(func() {}, func() {
 })
 
 // requireClients fails (with CI=true) or skips a spec that needs Debian's
-// python3-boto3 and curl, the third-party clients the judge is tried on.
+// python3-boto3, awscli, rclone, s3cmd and curl, the third-party clients
+// the judge is tried on.
 func requireClients() {
 	err := exec.Command("/usr/bin/python3", "-c", "import boto3").Run()
-	for _, prog := range []string{"curl", "/usr/bin/aws", "rclone"} {
+	for _, prog := range []string{"curl", "/usr/bin/aws", "rclone", "s3cmd"} {
 		if err == nil {
 			_, err = exec.LookPath(prog)
 		}
 	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			Fail("CI=true and a third-party client is missing: apt-get install python3-boto3 awscli rclone curl")
+			Fail("CI=true and a third-party client is missing: apt-get install python3-boto3 awscli rclone s3cmd curl")
 		}
-		Skip("a third-party client is missing (python3-boto3, awscli, rclone, curl)")
+		Skip("a third-party client is missing (python3-boto3, awscli, rclone, s3cmd, curl)")
 	}
 }

@@ -177,7 +177,7 @@ var _ = Describe("gameday run", func() {
 			s, mine := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/negative")
 			Eventually(s, 4*time.Minute).Should(gexec.Exit(1))
 			r = readReport(out)
-			Expect(r.Scenarios).To(HaveLen(11))
+			Expect(r.Scenarios).To(HaveLen(12))
 			Expect(leftovers(mine)).To(BeEmpty())
 			checkHTMLReport(out, "negative")
 		})
@@ -211,6 +211,7 @@ var _ = Describe("gameday run", func() {
 			Entry(nil, "neg-nested-retries", "attempts_per_operation"),
 			Entry(nil, "neg-fault-never-reached", "faults_fired"),
 			Entry(nil, "neg-rclone-nested-retries", "attempts_per_operation"),
+			Entry(nil, "neg-s3cmd-get-no-retry", "outcome", "attempts_per_operation"),
 		)
 
 		It("names the layers of a retry chain and the silent fault in words a user can act on", func() {
@@ -228,16 +229,17 @@ var _ = Describe("gameday run", func() {
 			Expect(msg("neg-fault-never-reached", "faults_fired")).To(MatchRegexp(`one-503 never injected \(storage saw 0 requests — did the workload start\? see .*neg-fault-never-reached/workload-run1-attempt0\.log\)`))
 			Expect(msg("neg-no-jitter-exponential", "backoff.jitter")).To(ContainSubstring("deterministic schedule"))
 			Expect(msg("neg-no-jitter-exponential", "backoff.jitter")).NotTo(ContainSubstring("inconclusive"))
+			Expect(msg("neg-s3cmd-get-no-retry", "attempts_per_operation")).To(ContainSubstring("(storage GET /features/day/part-0.bin: 1 attempt"), "the operation the fault hit, not the HEAD before it")
 		})
 	})
 
-	It("passes the real-client scenarios (boto3 legacy and standard, awscli, curl --retry)", func() {
+	It("passes the real-client scenarios (boto3 legacy and standard, awscli, curl --retry, s3cmd)", func() {
 		requireClients()
 		out := filepath.Join(GinkgoT().TempDir(), "out")
 		s, mine := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/clients")
 		Eventually(s, 4*time.Minute).Should(gexec.Exit())
 		r := readReport(out)
-		Expect(r.Scenarios).To(HaveLen(6))
+		Expect(r.Scenarios).To(HaveLen(7))
 		for _, sc := range r.Scenarios {
 			Expect(sc.Error).To(BeEmpty(), sc.Name)
 			for _, e := range sc.Expectations {

@@ -84,3 +84,27 @@ var _ = Describe("backoff verdicts over ten runs", Label("slow"), func() {
 		Expect(leftovers(mine)).To(BeEmpty())
 	})
 })
+
+var _ = Describe("a backoff of no shape the judge fits", Label("slow"), func() {
+	It("calls s3cmd's retries (3 s times the retry number, then a second of its own) deterministic, not jittered, from evidence runs", func() {
+		requireClients()
+		out := filepath.Join(GinkgoT().TempDir(), "out")
+		s, mine := gameday(nil, "run", "--backend", "process", "--out", out, "scenarios/negative/slow")
+		Eventually(s, 12*time.Minute).Should(gexec.Exit(1))
+		sc := scenario(readReport(out), "neg-s3cmd-linear-backoff")
+		Expect(sc.Error).To(BeEmpty())
+		var failed []string
+		for _, e := range sc.Expectations {
+			if e.Passed {
+				continue
+			}
+			failed = append(failed, e.Name)
+			Expect(e.Inconclusive).To(BeFalse(), e.Message)
+			Expect(e.Got).To(Equal("false"), e.Message)
+			Expect(e.Evidence).NotTo(BeNil(), "judged with evidence runs: %s", e.Message)
+			Expect(e.Message).To(ContainSubstring("repeat from chain to chain"))
+		}
+		Expect(failed).To(Equal([]string{"backoff.jitter"}))
+		Expect(leftovers(mine)).To(BeEmpty())
+	})
+})

@@ -61,6 +61,18 @@ import (
 //   - Otherwise inconclusive: the waits sit above the best deterministic
 //     schedule by about as much as scheduling noise would put them.
 //
+// Linear schedules s_i = min(c, b + d·i) (a sleep of the retry number
+// times a step) are fitted too when the multiplier is unknown.
+//
+// Repeats. A deterministic schedule of any shape gives every chain the same
+// intended wait at an index, so each wait sits within noise above the
+// index's lowest; jitter draws each afresh. From 3 waits beyond the first
+// at their index, a surprise per repeated wait below JitterBase +
+// JitterSpread/√n rules jitter out (whatever the fits say), and from
+// MinDetWaits repeated waits the rule above for deterministic applies to
+// them: deterministic, whatever the shape (s3cmd's 3, 6, 9, 12, 16.25 s).
+// From one chain only the families are known.
+//
 // Each layer of waits (Waits.Call, Waits.Loop) gets its own fit; their
 // surprises and counts add up.
 //
@@ -195,12 +207,14 @@ func surprise(r float64) float64 {
 // lowerFit is the best deterministic schedule under the waits.
 type lowerFit struct {
 	s     []float64 // intended wait by retry index
-	m     float64
-	score float64 // summed surprise
+	m     float64   // multiplier of an exponential schedule (1: a fixed sleep)
+	step  float64   // ms added per retry by a linear schedule (0: not linear)
+	score float64   // summed surprise
 }
 
-// fitBelow finds the deterministic schedule s_i = min(c, b·m^i) with s_i ≤
-// U_i (the lower envelope) that leaves the least surprise in the waits.
+// fitBelow finds the deterministic schedule s_i = min(c, b·m^i), or (when
+// the client's multiplier is unknown) s_i = min(c, b + d·i), with s_i ≤ U_i
+// (the lower envelope) that leaves the least surprise in the waits.
 func fitBelow(waits [][]float64, p BackoffParams) lowerFit {
 	k := 0
 	for _, s := range waits {
@@ -228,7 +242,7 @@ func fitBelow(waits [][]float64, p BackoffParams) lowerFit {
 	}
 	best := lowerFit{score: math.Inf(1)}
 	bestSum := 0.0
-	try := func(sched []float64, m float64) {
+	try := func(sched []float64, m, step float64) {
 		sum := 0.0
 		for _, s := range sched {
 			sum += s
@@ -236,7 +250,7 @@ func fitBelow(waits [][]float64, p BackoffParams) lowerFit {
 		// Least surprise; among equals, the schedule closest under the
 		// waits.
 		if sc := score(sched); sc < best.score-1e-9 || sc <= best.score+1e-9 && sum > bestSum {
-			best = lowerFit{s: sched, m: m, score: sc}
+			best = lowerFit{s: sched, m: m, step: step, score: sc}
 			bestSum = sum
 		}
 	}
@@ -249,7 +263,7 @@ func fitBelow(waits [][]float64, p BackoffParams) lowerFit {
 	for i := range fixed {
 		fixed[i] = c
 	}
-	try(fixed, 1)
+	try(fixed, 1, 0)
 	lo, hi := 1.0, 8.0
 	if p.Multiplier >= 1 {
 		lo, hi = p.Multiplier/1.05, p.Multiplier*1.05
@@ -297,10 +311,55 @@ func fitBelow(waits [][]float64, p BackoffParams) lowerFit {
 			for i := range sched {
 				sched[i] = math.Min(c, b*math.Pow(m, float64(i)))
 			}
-			try(sched, m)
+			try(sched, m, 0)
 		}
 	}
+	if p.Multiplier < 1 {
+		fitLinear(env, try)
+	}
 	return best
+}
+
+// fitLinear tries the linear schedules s_i = min(c, b + d·i) under the
+// envelope env (a sleep of d times the retry number, as s3cmd and many
+// hand-written loops do), for every d implied by two envelope values and
+// every cap position.
+func fitLinear(env []float64, try func(sched []float64, m, step float64)) {
+	k := len(env)
+	var ds []float64
+	for i := 0; i < k; i++ {
+		for j := i + 1; j < k; j++ {
+			if d := (env[j] - env[i]) / float64(j-i); d > 0 && !math.IsInf(d, 0) && !math.IsNaN(d) {
+				ds = append(ds, d)
+			}
+		}
+	}
+	for _, d := range ds {
+		for capAt := 1; capAt <= k; capAt++ {
+			b, c := math.Inf(1), math.Inf(1)
+			for i := 0; i < k; i++ {
+				if i < capAt {
+					b = math.Min(b, env[i]-d*float64(i))
+				} else {
+					c = math.Min(c, env[i])
+				}
+			}
+			if math.IsInf(b, 1) {
+				continue
+			}
+			if capAt < k {
+				if math.IsInf(c, 1) || c < b+d*float64(capAt-1) {
+					continue
+				}
+				c = math.Min(c, b+d*float64(capAt))
+			}
+			sched := make([]float64, k)
+			for i := range sched {
+				sched[i] = math.Max(0, math.Min(c, b+d*float64(i)))
+			}
+			try(sched, 1, d)
+		}
+	}
 }
 
 // Waits are a client's backoff waits in ms, as series by layer, each
@@ -366,6 +425,64 @@ type layerStats struct {
 	score              float64 // summed surprise over the best fit
 	fixed              float64 // the lowest wait, less noise (fixed-delay rule)
 	sched              string
+	rep                repeats
+}
+
+// repeats compares the chains of a layer with each other, retry index by
+// retry index: any deterministic schedule, whatever its shape, gives every
+// chain the same intended wait at an index, so under one-sided noise each
+// wait sits within noise above the index's lowest; jitter draws each
+// afresh. n counts the waits beyond the first at each index (the lowest one
+// tells nothing), late those above the noise band, score their summed
+// surprise.
+type repeats struct {
+	n, late int
+	score   float64
+}
+
+func (r *repeats) add(o repeats) { r.n += o.n; r.late += o.late; r.score += o.score }
+
+func repeatStats(waits [][]float64, p BackoffParams) repeats {
+	var r repeats
+	for i := 0; ; i++ {
+		env, seen, more := math.Inf(1), 0, false
+		for _, s := range waits {
+			if i < len(s) {
+				more = true
+				if !math.IsNaN(s[i]) {
+					env = math.Min(env, s[i]+p.tol(s[i]))
+					seen++
+				}
+			}
+		}
+		if !more {
+			return r
+		}
+		if seen < 2 {
+			continue
+		}
+		r.n += seen - 1
+		for _, s := range waits {
+			if i < len(s) && !math.IsNaN(s[i]) {
+				x := s[i] - env - p.tol(env)
+				r.score += surprise(x)
+				if x > p.LateMargin {
+					r.late++
+				}
+			}
+		}
+	}
+}
+
+// deterministic reports whether n waits, late of them above their
+// schedule's noise band with score summed surprise, are enough to call the
+// schedule deterministic: none late and n ≥ MinDetWaits, or from
+// 2·MinDetWaits a share of scheduling spikes.
+func (p BackoffParams) deterministic(n, late int, score float64) bool {
+	if n < p.MinDetWaits {
+		return false
+	}
+	return late == 0 || n >= 2*p.MinDetWaits && p.DetLateShare*float64(n) >= float64(late) && score/float64(n) <= p.DetMaxSurprise
 }
 
 func jitterStats(waits [][]float64, p BackoffParams) layerStats {
@@ -399,6 +516,7 @@ func jitterStats(waits [][]float64, p BackoffParams) layerStats {
 		}
 	}
 	st.fixed = math.Max(0, c-p.tol(c))
+	st.rep = repeatStats(waits, p)
 	return st
 }
 
@@ -430,6 +548,7 @@ func JudgeJitter(waits Waits, params BackoffParams) Judgement {
 		st.late += ls.late
 		st.fixedNear += ls.fixedNear
 		st.score += ls.score
+		st.rep.add(ls.rep)
 		scheds = append(scheds, ls.sched)
 		if len(scheds) == 1 {
 			st.fixed = ls.fixed
@@ -439,22 +558,36 @@ func JudgeJitter(waits Waits, params BackoffParams) Judgement {
 	need := p.jitterNeed(n)
 	sched := strings.Join(scheds, " and ")
 	j := Judgement{Have: n, Need: p.MinWaits, Score: per}
+	// Waits that repeat from chain to chain are no jitter, whatever shape
+	// their schedule has (and clients seeded alike retry in lock-step).
+	rep := st.rep
+	repPer := 0.0
+	if rep.n > 0 {
+		repPer = rep.score / float64(rep.n)
+	}
+	repeated := rep.n >= p.MinSmallWaits && repPer < p.JitterBase+p.JitterSpread/math.Sqrt(float64(rep.n))
 	switch {
-	case per >= need:
+	case per >= need && !repeated:
 		j.Conclusive, j.Holds = true, true
 		j.Detail = fmt.Sprintf("no deterministic schedule explains the waits: the highest under them (%s) leaves %d of %d waits late, surprise %.2f per wait ≥ %.2f (waits %s)", sched, st.late, n, per, need, waits)
-	case n < p.MinWaits:
-		j.Detail = fmt.Sprintf("inconclusive: %d waits, need %d unless they are far more spread than noise (surprise %.2f per wait, want %.2f) (waits %s)", n, p.MinWaits, per, need, waits)
 	case n >= p.MinFixedWaits && 4*st.fixedNear >= 3*n && len(scheds) == 1:
 		j.Conclusive = true
 		j.Detail = fmt.Sprintf("%d of %d waits within noise of %.0fms, none earlier: a fixed delay (waits %s)", st.fixedNear, n, st.fixed, waits)
-	case n >= p.MinDetWaits && (st.late == 0 || n >= 2*p.MinDetWaits && p.DetLateShare*float64(n) >= float64(st.late) && per <= p.DetMaxSurprise):
+	case p.deterministic(n, st.late, st.score):
 		j.Conclusive = true
 		if st.late == 0 {
 			j.Detail = fmt.Sprintf("all %d waits fit the deterministic schedule %s within noise (waits %s)", n, sched, waits)
 		} else {
 			j.Detail = fmt.Sprintf("%d of %d waits fit the deterministic schedule %s within noise, the other %d no later than scheduling spikes (waits %s)", n-st.late, n, sched, st.late, waits)
 		}
+	case p.deterministic(rep.n, rep.late, rep.score):
+		j.Conclusive = true
+		j.Detail = fmt.Sprintf("the waits repeat from chain to chain: at every retry index %d of %d waits beyond the first are within noise of it, surprise %.2f per wait — a deterministic schedule, whatever its shape (waits %s)", rep.n-rep.late, rep.n, repPer, waits)
+	case per >= need:
+		j.Need = p.MinDetWaits
+		j.Detail = fmt.Sprintf("inconclusive: no exponential, linear or fixed schedule explains the waits, but they repeat from chain to chain (%d of %d waits beyond the first at their retry index within noise of it), which jitter does not do; need %d such waits to call them deterministic (waits %s)", rep.n-rep.late, rep.n, p.MinDetWaits, waits)
+	case n < p.MinWaits:
+		j.Detail = fmt.Sprintf("inconclusive: %d waits, need %d unless they are far more spread than noise (surprise %.2f per wait, want %.2f) (waits %s)", n, p.MinWaits, per, need, waits)
 	case st.late == 0:
 		j.Need = p.MinDetWaits
 		j.Detail = fmt.Sprintf("inconclusive: %d waits fit the deterministic schedule %s, need %d to call it deterministic (waits %s)", n, sched, p.MinDetWaits, waits)
@@ -473,6 +606,9 @@ func fmtSchedule(f lowerFit, p BackoffParams) string {
 			out += " "
 		}
 		out += fmt.Sprintf("%.0f", math.Max(0, s-p.tol(s)))
+	}
+	if f.step > 0 {
+		return fmt.Sprintf("+%.0fms: %sms", f.step, out)
 	}
 	return fmt.Sprintf("×%.2f: %sms", f.m, out)
 }

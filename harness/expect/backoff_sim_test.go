@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,26 @@ func schedules(b, cp, fixed float64) []schedule {
 			for i := range w {
 				w[i] = expo(b, 2, cp, i)
 			}
+			return w
+		}},
+		// A sleep of the retry number times a step (s3cmd, many
+		// hand-written loops).
+		{"linear", false, true, func(_ *rand.Rand, n int) []float64 {
+			w := make([]float64, n)
+			for i := range w {
+				w[i] = math.Min(cp, 2*b*float64(i+1))
+			}
+			return w
+		}},
+		// A deterministic schedule of no family the judge fits (squares,
+		// and client work before the last retry): told from jitter only by
+		// repeating from chain to chain.
+		{"irregular", false, true, func(_ *rand.Rand, n int) []float64 {
+			w := make([]float64, n)
+			for i := range w {
+				w[i] = b * float64((i+1)*(i+1))
+			}
+			w[n-1] += 4 * b
 			return w
 		}},
 		{"full", true, true, func(r *rand.Rand, n int) []float64 {
@@ -153,6 +174,12 @@ func TestJitterNeverWrong(t *testing.T) {
 		rates := map[string]*tally{}
 		var keys []string
 		simulate(500, allShapes, nm, func(sc schedule, sh shape, base, cp float64, waits [][]float64) {
+			if sc.name == "irregular" && sh.calls == 1 {
+				return // one chain of an irregular schedule is not told from jitter
+			}
+			if (sc.name == "linear" || sc.name == "irregular") && c.mult != 0 {
+				return // a known multiplier says the schedule is exponential
+			}
 			n++
 			k := fmt.Sprintf("%-13s %s", sc.name, sh)
 			if rates[k] == nil {
@@ -162,7 +189,11 @@ func TestJitterNeverWrong(t *testing.T) {
 			rates[k].total++
 			j := JudgeJitter(Waits{Call: waits}, params)
 			if !j.Conclusive {
-				if nm.name == "symmetric" && !sc.jittered && (sh.calls*sh.retries >= 9 || sc.name == "fixed" && sh.calls*sh.retries >= 8) {
+				enough := sh.calls*sh.retries >= 9 || sc.name == "fixed" && sh.calls*sh.retries >= 8
+				if sc.name == "irregular" {
+					enough = (sh.calls-1)*sh.retries >= 9 // repeats beyond the first chain
+				}
+				if nm.name == "symmetric" && !sc.jittered && enough {
 					t.Errorf("%s ×%v %s %s base=%v cap=%v: inconclusive: %s", nm.name, c.mult, sc.name, sh, base, cp, j.Detail)
 				}
 				return
@@ -262,25 +293,46 @@ func TestFixedDelayWithSpikes(t *testing.T) {
 	}
 }
 
-// TestJitterSeededRepeats: the reference pipeline seeds its jitter alike in
-// every run, so three runs repeat one full-jitter draw (50 ms ×2, cap
-// 500 ms). One-sided noise explains that one sequence by a ×5 schedule
-// with a 9 ms late first wait: without the multiplier it is inconclusive;
-// knowing the policy's ×2 makes it jittered. The same schedule without
-// jitter is deterministic either way.
-func TestJitterSeededRepeats(t *testing.T) {
+// TestRepeatedDrawsAreNoJitter: waits that repeat from chain to chain are
+// never jittered, whatever their shape. Three runs of a client seeded alike
+// repeat one full-jitter draw (50 ms ×2, cap 500 ms): lock-step retries, no
+// jitter, also when the multiplier is known. s3cmd's upload retries (3 s
+// times the retry number, then work of its own before the last) measured
+// through the proxy in two runs are not jittered, and deterministic from
+// three. The same exponential schedule without jitter is deterministic.
+func TestRepeatedDrawsAreNoJitter(t *testing.T) {
 	seeded := [][]float64{{16, 29, 165, 347}, {16, 30, 165, 346}, {16, 29, 166, 346}}
-	if j := JudgeJitter(Waits{Call: seeded}, BackoffParams{}); j.Conclusive {
-		t.Errorf("unknown multiplier: want inconclusive, got %s", j.Detail)
+	for _, m := range []float64{0, 2} {
+		if j := JudgeJitter(Waits{Call: seeded}, BackoffParams{Multiplier: m}); j.Holds {
+			t.Errorf("multiplier %v: a repeated draw judged jittered: %s", m, j.Detail)
+		}
 	}
-	if j := JudgeJitter(Waits{Call: seeded}, BackoffParams{Multiplier: 2}); !j.Conclusive || !j.Holds {
-		t.Errorf("multiplier 2: want jittered, got %s", j.Detail)
+	s3cmd := [][]float64{{3004, 6012, 9052, 12252, 16253}, {3002, 6013, 9053, 12254, 16256}}
+	j := JudgeJitter(Waits{Call: s3cmd}, BackoffParams{})
+	if j.Conclusive {
+		t.Errorf("s3cmd, two runs: want inconclusive, got %s", j.Detail)
+	}
+	s3cmd = append(s3cmd, []float64{3003, 6011, 9051, 12250, 16251})
+	if j := JudgeJitter(Waits{Call: s3cmd}, BackoffParams{}); !j.Conclusive || j.Holds || !strings.Contains(j.Detail, "whatever its shape") {
+		t.Errorf("s3cmd, three runs: want deterministic, got %s", j.Detail)
 	}
 	plain := [][]float64{{101, 201, 401, 802}, {101, 201, 401, 802}, {102, 202, 402, 802}}
 	for _, m := range []float64{0, 2} {
 		if j := JudgeJitter(Waits{Call: plain}, BackoffParams{Multiplier: m}); !j.Conclusive || j.Holds {
 			t.Errorf("multiplier %v: want deterministic, got %s", m, j.Detail)
 		}
+	}
+}
+
+// TestLinearFromOneChain: one chain of a linear schedule (1 s, 2 s, ... 6 s)
+// is never jittered; the exponential fit alone left it 4.4 surprise per
+// wait above its schedule.
+func TestLinearFromOneChain(t *testing.T) {
+	one := [][]float64{{1003, 2004, 3002, 4005, 5003, 6004}}
+	if j := JudgeJitter(Waits{Call: one}, BackoffParams{}); j.Holds {
+		t.Errorf("linear, one chain: judged jittered: %s", j.Detail)
+	} else if !strings.Contains(j.Detail, "+") {
+		t.Errorf("linear, one chain: want the linear schedule named, got %s", j.Detail)
 	}
 }
 
