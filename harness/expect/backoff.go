@@ -663,7 +663,11 @@ func fmtWaits(waits [][]float64) string {
 			if k > 0 {
 				out += " "
 			}
-			out += fmt.Sprintf("%.0fms", w)
+			if math.IsNaN(w) {
+				out += "-" // left out: after a Retry-After, or overlapping
+			} else {
+				out += fmt.Sprintf("%.0fms", w)
+			}
 		}
 		out += "]"
 	}

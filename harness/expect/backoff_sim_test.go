@@ -324,6 +324,15 @@ func TestRepeatedDrawsAreNoJitter(t *testing.T) {
 	}
 }
 
+// TestLeftOutWaitsShowAsDash: waits after a Retry-After are left out of
+// the statistics and shown as "-".
+func TestLeftOutWaitsShowAsDash(t *testing.T) {
+	w := Waits{Call: [][]float64{{math.NaN(), math.NaN()}, {1, 402, 802}, {1, 401, 802}, {2, 404, 801}}}
+	if j := JudgeJitter(w, BackoffParams{}); !strings.Contains(j.Detail, "[- -] [1ms 402ms 802ms]") {
+		t.Errorf("want left-out waits as -, got %s", j.Detail)
+	}
+}
+
 // TestLinearFromOneChain: one chain of a linear schedule (1 s, 2 s, ... 6 s)
 // is never jittered; the exponential fit alone left it 4.4 surprise per
 // wait above its schedule.
