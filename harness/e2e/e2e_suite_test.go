@@ -57,10 +57,10 @@ var _ = SynchronizedAfterSuite(func() {}, func() {
 })
 
 // requireClients fails (with CI=true) or skips a spec that needs Debian's
-// python3-boto3, awscli, rclone, s3cmd and curl, the third-party clients
-// the judge is tried on.
+// python3-boto3, python3-requests, awscli, rclone, s3cmd and curl, the
+// third-party clients the judge is tried on.
 func requireClients() {
-	err := exec.Command("/usr/bin/python3", "-c", "import boto3").Run()
+	err := exec.Command("/usr/bin/python3", "-c", "import boto3, requests").Run()
 	for _, prog := range []string{"curl", "/usr/bin/aws", "rclone", "s3cmd"} {
 		if err == nil {
 			_, err = exec.LookPath(prog)
@@ -68,8 +68,8 @@ func requireClients() {
 	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			Fail("CI=true and a third-party client is missing: apt-get install python3-boto3 awscli rclone s3cmd curl")
+			Fail("CI=true and a third-party client is missing: apt-get install python3-boto3 python3-requests awscli rclone s3cmd curl")
 		}
-		Skip("a third-party client is missing (python3-boto3, awscli, rclone, s3cmd, curl)")
+		Skip("a third-party client is missing (python3-boto3, python3-requests, awscli, rclone, s3cmd, curl)")
 	}
 }

@@ -177,7 +177,7 @@ var _ = Describe("gameday run", func() {
 			s, mine := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/negative")
 			Eventually(s, 4*time.Minute).Should(gexec.Exit(1))
 			r = readReport(out)
-			Expect(r.Scenarios).To(HaveLen(12))
+			Expect(r.Scenarios).To(HaveLen(13))
 			Expect(leftovers(mine)).To(BeEmpty())
 			checkHTMLReport(out, "negative")
 		})
@@ -212,6 +212,7 @@ var _ = Describe("gameday run", func() {
 			Entry(nil, "neg-fault-never-reached", "faults_fired"),
 			Entry(nil, "neg-rclone-nested-retries", "attempts_per_operation"),
 			Entry(nil, "neg-s3cmd-get-no-retry", "outcome", "attempts_per_operation"),
+			Entry(nil, "neg-requests-no-jitter", "backoff.jitter"),
 		)
 
 		It("names the layers of a retry chain and the silent fault in words a user can act on", func() {
@@ -233,13 +234,13 @@ var _ = Describe("gameday run", func() {
 		})
 	})
 
-	It("passes the real-client scenarios (boto3 legacy and standard, awscli, curl --retry, s3cmd)", func() {
+	It("passes the real-client scenarios (boto3 legacy and standard, awscli, curl --retry, s3cmd, python3-requests)", func() {
 		requireClients()
 		out := filepath.Join(GinkgoT().TempDir(), "out")
 		s, mine := gameday(nil, "run", "--backend", "process", "--parallel", "2", "--out", out, "scenarios/clients")
 		Eventually(s, 4*time.Minute).Should(gexec.Exit())
 		r := readReport(out)
-		Expect(r.Scenarios).To(HaveLen(7))
+		Expect(r.Scenarios).To(HaveLen(8))
 		for _, sc := range r.Scenarios {
 			Expect(sc.Error).To(BeEmpty(), sc.Name)
 			for _, e := range sc.Expectations {
