@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gameday/gameday/harness/lifecycle"
+	"github.com/gameday/gameday/internal/testenv"
 	"github.com/gameday/gameday/reports"
 )
 
@@ -158,7 +159,7 @@ var _ = Describe("gameday run --keep-on-failure", func() {
 		s.Interrupt()
 		Eventually(s, time.Minute).Should(gexec.Exit(1))
 		Expect(s.Out).To(gbytes.Say(`stopped: every kept target`))
-		Eventually(func() bool { return pidGone(pid) }).Should(BeTrue())
+		Eventually(func() bool { return testenv.ProcessGone(pid) }).Should(BeTrue())
 		for _, base := range []string{proxy, target} {
 			_, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), time.Second)
 			Expect(err).To(HaveOccurred(), "%s is closed", base)
@@ -185,17 +186,6 @@ func readEnvFile(path string) map[string]string {
 		env[k] = strings.Trim(v, "'")
 	}
 	return env
-}
-
-// pidGone reports whether pid no longer runs (absent, or a zombie).
-func pidGone(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X')
 }
 
 var _ = Describe("gameday run on a terminal", func() {
