@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,15 +24,39 @@ type exchange struct {
 }
 
 // countingBody counts the request body bytes read from the client. The
-// transport may read it from another goroutine, hence the atomic.
+// transport may read it from another goroutine, hence the atomics.
+//
+// With idle set, every read must get a byte within idle: a client that
+// stalls mid-body (sends a Content-Length and then nothing) no longer holds
+// the request, and the upstream connection with half of it, until it
+// disconnects. The read deadline is cleared when the body ends, so a slow
+// answer after it is not cut.
 type countingBody struct {
-	rc io.ReadCloser
-	n  atomic.Int64
+	rc      io.ReadCloser
+	n       atomic.Int64
+	ctl     *http.ResponseController
+	idle    time.Duration
+	stalled atomic.Bool // a read hit the idle deadline
 }
 
 func (c *countingBody) Read(b []byte) (int, error) {
+	if c.idle > 0 {
+		_ = c.ctl.SetReadDeadline(time.Now().Add(c.idle))
+	}
 	n, err := c.rc.Read(b)
 	c.n.Add(int64(n))
+	if err != nil && c.idle > 0 {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The deadline stays passed: net/http's discard of the
+			// unread rest then fails at once and closes the
+			// connection after the answer, instead of waiting for a
+			// client that sends nothing.
+			c.stalled.Store(true)
+		} else {
+			_ = c.ctl.SetReadDeadline(time.Time{})
+		}
+		c.idle = 0
+	}
 	return n, err
 }
 
@@ -40,6 +65,9 @@ func (c *countingBody) Close() error { return c.rc.Close() }
 func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
 	x := &exchange{p: p, w: w, r: r}
 	x.in.rc = r.Body
+	if r.ContentLength != 0 && p.cfg.BodyIdleTimeout > 0 {
+		x.in.ctl, x.in.idle = http.NewResponseController(w), p.cfg.BodyIdleTimeout
+	}
 	x.e = Entry{
 		Target:  p.cfg.Target,
 		Run:     int(p.run.Load()),
@@ -211,6 +239,12 @@ func (x *exchange) forward(ctx context.Context) (*upResponse, bool) {
 	if err != nil {
 		var bodyErr *requestBodyError
 		switch {
+		case x.in.stalled.Load():
+			// The client stopped sending its body (the failed read also
+			// cancelled the request's context): the upstream connection
+			// is closed, the client, still there, told so.
+			x.refuse(http.StatusRequestTimeout, ErrClientBodyStalled)
+			return nil, false
 		case errors.As(err, &bodyErr):
 			// The client sent a body that cannot be read (bad chunked
 			// encoding, cut short): the upstream connection is closed,

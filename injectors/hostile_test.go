@@ -2,6 +2,7 @@ package injectors_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -105,6 +106,58 @@ var _ = Describe("hostile requests and upstreams", func() {
 		Eventually(up.closed).WithTimeout(2 * time.Second).Should(Receive())
 		Eventually(func() []injectors.Entry { return journalLines(buf) }).Should(HaveLen(1))
 		Expect(journalLines(buf)[0].BytesIn).To(BeEquivalentTo(10))
+	})
+
+	It("answers 408 to a client that stops sending its body, closes the upstream connection and journals it", func() {
+		up := startRawUpstream(func(c net.Conn) {}) // reads, never answers
+		p, buf := startProxy(injectors.Config{Upstream: up.url(), Kind: injectors.KindJSON, BodyIdleTimeout: 500 * time.Millisecond})
+		c, err := net.Dial("tcp", p.Addr())
+		Expect(err).NotTo(HaveOccurred())
+		defer c.Close()
+		// Ten bytes of a hundred, then nothing; the connection stays open.
+		_, err = io.WriteString(c, "PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.SetReadDeadline(time.Now().Add(2 * time.Second))).To(Succeed())
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		Expect(err).NotTo(HaveOccurred(), "an answer within 2 s")
+		Expect(resp.StatusCode).To(Equal(http.StatusRequestTimeout))
+		Expect(resp.Close).To(BeTrue(), "Connection: close")
+		Eventually(up.closed).WithTimeout(2*time.Second).Should(Receive(), "the upstream connection is closed")
+		Eventually(func() []injectors.Entry { return journalLines(buf) }).WithTimeout(2 * time.Second).Should(ConsistOf(
+			And(HaveField("Status", 408), HaveField("Error", injectors.ErrClientBodyStalled), HaveField("BytesIn", BeEquivalentTo(10)))))
+	})
+
+	It("lets a body trickle for longer than the idle timeout as long as bytes keep coming, and waits out a slow answer after it", func() {
+		const size = 60
+		up := startRawUpstream(func(c net.Conn) {
+			req, err := http.ReadRequest(bufio.NewReader(c))
+			if err != nil {
+				return
+			}
+			body, _ := io.ReadAll(req.Body)
+			time.Sleep(1500 * time.Millisecond) // a slow upstream: 3 idle timeouts
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		})
+		p, buf := startProxy(injectors.Config{Upstream: up.url(), Kind: injectors.KindJSON, BodyIdleTimeout: 500 * time.Millisecond})
+		c, err := net.Dial("tcp", p.Addr())
+		Expect(err).NotTo(HaveOccurred())
+		defer c.Close()
+		_, err = fmt.Fprintf(c, "PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size)
+		Expect(err).NotTo(HaveOccurred())
+		for range size / 5 { // 1.2 s in all (> the idle timeout), a chunk every 100 ms
+			_, err = io.WriteString(c, "12345")
+			Expect(err).NotTo(HaveOccurred())
+			time.Sleep(100 * time.Millisecond)
+		}
+		Expect(c.SetReadDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		Expect(err).NotTo(HaveOccurred())
+		body, err := io.ReadAll(resp.Body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(body).To(HaveLen(size))
+		Eventually(func() []injectors.Entry { return journalLines(buf) }).Should(ConsistOf(
+			And(HaveField("Status", 200), HaveField("Error", ""), HaveField("BytesIn", BeEquivalentTo(size)))))
 	})
 
 	It("answers 502 when the upstream's headers pass MaxResponseHead, and closes that connection", func() {

@@ -58,6 +58,10 @@ const (
 	// (malformed chunked encoding, cut short); the proxy answered 400 and
 	// closed the upstream connection that had half the request.
 	ErrBadRequestBody = "bad-request-body"
+	// ErrClientBodyStalled: the client sent no byte of its request body
+	// for Config.BodyIdleTimeout; the proxy answered 408 and closed the
+	// upstream connection that had part of the request.
+	ErrClientBodyStalled = "client-body-stalled"
 	// ErrUpstreamHeadTooLarge: the upstream's status line and headers
 	// passed MaxResponseHead; the proxy answered 502.
 	ErrUpstreamHeadTooLarge = "upstream-header-too-large"

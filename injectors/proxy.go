@@ -49,7 +49,15 @@ type Config struct {
 	Now func() time.Time
 	// ErrorLog receives net/http's server errors; default discards them.
 	ErrorLog *log.Logger
+	// BodyIdleTimeout is how long the proxy waits for the next byte of a
+	// request body before it answers 408 (ErrClientBodyStalled); default
+	// DefaultBodyIdleTimeout, negative: no limit.
+	BodyIdleTimeout time.Duration
 }
+
+// DefaultBodyIdleTimeout is Config.BodyIdleTimeout's default: as long as
+// the proxy waits for a request's headers.
+const DefaultBodyIdleTimeout = time.Minute
 
 // Proxy is a fault-injecting HTTP reverse proxy in front of one upstream.
 // Its methods are safe for concurrent use.
@@ -96,6 +104,9 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.BodyIdleTimeout == 0 {
+		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout
 	}
 	p := &Proxy{
 		cfg:      cfg,
