@@ -37,6 +37,13 @@ type countingBody struct {
 	ctl     *http.ResponseController
 	idle    time.Duration
 	stalled atomic.Bool // a read hit the idle deadline
+	eof     atomic.Bool // a read hit the end of the body
+}
+
+// complete reports whether all of a body of length cl (-1: unknown) was
+// read from the client.
+func (c *countingBody) complete(cl int64) bool {
+	return c.eof.Load() || cl >= 0 && c.n.Load() >= cl
 }
 
 func (c *countingBody) Read(b []byte) (int, error) {
@@ -45,6 +52,9 @@ func (c *countingBody) Read(b []byte) (int, error) {
 	}
 	n, err := c.rc.Read(b)
 	c.n.Add(int64(n))
+	if err == io.EOF {
+		c.eof.Store(true)
+	}
 	if err != nil && c.idle > 0 {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// The deadline stays passed: net/http's discard of the
@@ -148,17 +158,35 @@ func (x *exchange) serve() {
 // release ends the upstream exchange. A request body still being copied
 // upstream after the answer is stopped: the client has its answer (flushed
 // first) and its further body bytes are not read.
+//
+// Only a body the client has not sent whole is stopped that way. Once a
+// body ends, net/http reads ahead on the connection (to notice a client
+// that leaves); a read deadline in the past fails that read, and net/http
+// then cancels the context of every later request on the connection: the
+// next request would be dropped as "client gone" and net/http would answer
+// it an empty 200 of its own. When the body ended anyway while reads were
+// stopped, the connection is closed after this answer.
 func (x *exchange) release(resp *upResponse) {
+	stopped := false
 	if resp.writeDone != nil && !x.hijacked {
 		select {
 		case <-resp.writeDone:
 		default:
 			rc := http.NewResponseController(x.w)
 			_ = rc.Flush()
-			_ = rc.SetReadDeadline(aLongTimeAgo)
+			if !x.in.complete(x.r.ContentLength) {
+				_ = rc.SetReadDeadline(aLongTimeAgo)
+				stopped = true
+			}
 		}
 	}
 	resp.release()
+	if stopped && x.in.eof.Load() {
+		if c, _, err := http.NewResponseController(x.w).Hijack(); err == nil {
+			x.hijacked = true
+			_ = c.Close()
+		}
+	}
 }
 
 // base returns the proxy's lifetime context: not cancelled when the

@@ -160,6 +160,57 @@ var _ = Describe("hostile requests and upstreams", func() {
 			And(HaveField("Status", 200), HaveField("Error", ""), HaveField("BytesIn", BeEquivalentTo(size)))))
 	})
 
+	It("never answers a later request on a connection an empty 200 of net/http's own after an upstream answered before the body was through", func() {
+		// The upstream answers each request once it has its head and
+		// body: the answer can reach the proxy while the proxy's copy of
+		// the body is still finishing, which once stopped reads on the
+		// client connection just as net/http read ahead, cancelling every
+		// later request on it.
+		up := startRawUpstream(func(c net.Conn) {
+			br := bufio.NewReader(c)
+			for {
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, req.Body)
+				status := "412 Precondition Failed"
+				if req.Method == http.MethodGet {
+					status = "200 OK"
+				}
+				if _, err := fmt.Fprintf(c, "HTTP/1.1 %s\r\nX-Upstream: yes\r\nContent-Length: 0\r\n\r\n", status); err != nil {
+					return
+				}
+			}
+		})
+		p, _ := startProxy(injectors.Config{Upstream: up.url(), Kind: injectors.KindS3})
+		for range 150 {
+			c, err := net.Dial("tcp", p.Addr())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(c.SetDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
+			br := bufio.NewReader(c)
+			_, err = io.WriteString(c, "PUT /models/m.bin HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\nContent-Length: 7\r\n\r\nweights")
+			Expect(err).NotTo(HaveOccurred())
+			resp, err := http.ReadResponse(br, nil)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(resp.StatusCode).To(Equal(http.StatusPreconditionFailed))
+			_, _ = io.Copy(io.Discard, resp.Body)
+			if resp.Close {
+				c.Close()
+				continue
+			}
+			// The next request on the connection: the upstream's answer,
+			// or a closed connection (a client retries), never a 200 the
+			// upstream did not send.
+			if _, err := io.WriteString(c, "GET /models/m.bin HTTP/1.1\r\nHost: x\r\n\r\n"); err == nil {
+				if resp, err := http.ReadResponse(br, nil); err == nil {
+					Expect(resp.Header.Get("X-Upstream")).To(Equal("yes"), "status %d without the upstream's header", resp.StatusCode)
+				}
+			}
+			c.Close()
+		}
+	})
+
 	It("answers 502 when the upstream's headers pass MaxResponseHead, and closes that connection", func() {
 		up := startRawUpstream(func(c net.Conn) {
 			_, _ = bufio.NewReader(c).ReadString('\n') // the request line is enough

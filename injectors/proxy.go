@@ -300,6 +300,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := p.newExchange(w, r)
 	defer x.finish()
 	x.serve()
+	if !x.wroteHeader && !x.hijacked {
+		// Nothing was answered (the client left, or the proxy is
+		// closing): close the connection rather than let net/http answer
+		// an empty 200 of its own, which a client still there would take
+		// for a success.
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = c.Close()
+		}
+	}
 }
 
 // bufPool holds copy buffers.
