@@ -285,7 +285,7 @@ func (e *benchMinIO) paths(b *testing.B) []benchPath {
 	wanted := func(name string) bool {
 		return only == "" || slices.Contains(strings.Split(only, ","), name)
 	}
-	for _, y := range []string{"splice", "toxiproxy", "httploop", "reverseproxy"} {
+	for _, y := range []string{"splice", "toxiproxy", "httploop", "rawloop", "reverseproxy"} {
 		if wanted(y) {
 			addr, pid := startYardstick(b, y, e.m.Endpoint)
 			add(y, addr, pid)
@@ -434,6 +434,13 @@ func TestBenchHelper(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer serveHTTPLoop(ln, upstream)()
+		addr = ln.Addr().String()
+	case "rawloop":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer serveRawLoop(ln, upstream)()
 		addr = ln.Addr().String()
 	case "reverseproxy":
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

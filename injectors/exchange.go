@@ -488,8 +488,8 @@ func (x *exchange) reset(reason string) {
 	if c == nil {
 		return
 	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
+	if tc, ok := c.(interface{ SetLinger(int) error }); ok {
+		_ = tc.SetLinger(0) // a *net.TCPConn, or one the fast path handed over
 	}
 	_ = c.Close()
 }

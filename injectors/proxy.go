@@ -77,9 +77,12 @@ type Proxy struct {
 
 	run, attempt atomic.Int64
 
-	life      sync.Mutex // guards closed, hijacked, and wg.Add
+	life      sync.Mutex // guards closed, hijacked, fast, and wg.Add
 	closed    bool
 	hijacked  map[net.Conn]struct{}
+	fast      map[*fastConn]struct{} // connections the fast path serves
+	handoff   *handoffListener       // connections it gives http.Server
+	lifeCtx   context.Context        // the proxy's lifetime, set by Start
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -115,6 +118,8 @@ func New(cfg Config) (*Proxy, error) {
 		journal:  newJournal(cfg.Journal),
 		rng:      rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
 		hijacked: map[net.Conn]struct{}{},
+		fast:     map[*fastConn]struct{}{},
+		lifeCtx:  context.Background(),
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -124,6 +129,7 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, fmt.Errorf("new proxy: listen %s: %w", cfg.Listen, err)
 	}
 	p.ln = ln
+	p.handoff = newHandoffListener(ln.Addr())
 	errLog := cfg.ErrorLog
 	if errLog == nil {
 		errLog = log.New(io.Discard, "", 0)
@@ -149,11 +155,14 @@ func (p *Proxy) Start(ctx context.Context) error {
 	}
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
+	p.lifeCtx = base
+	p.wg.Add(1) // the accept loop
 	p.life.Unlock()
 	p.srv.BaseContext = func(net.Listener) context.Context {
 		return context.WithValue(base, baseKey{}, base)
 	}
-	go func() { _ = p.srv.Serve(p.ln) }()
+	go func() { _ = p.srv.Serve(p.handoff) }()
+	go p.accept()
 	context.AfterFunc(ctx, func() { _ = p.Close() })
 	return nil
 }
@@ -176,6 +185,7 @@ func (p *Proxy) Arm(rules []Rule) error {
 	s := &ruleSet{rules: append([]Rule(nil), rules...), counters: make([]RuleCounter, len(rules)), armedAt: p.now()}
 	for i, r := range rules {
 		s.counters[i].Name = r.Name
+		s.needsHeaders = s.needsHeaders || len(r.Match.Headers) > 0
 	}
 	p.rules.Store(s)
 	return nil
@@ -218,9 +228,13 @@ func (p *Proxy) Close() error {
 		for c := range p.hijacked {
 			_ = c.Close()
 		}
+		for f := range p.fast {
+			f.abort()
+		}
 		p.life.Unlock()
-		_ = p.srv.Close()
 		_ = p.ln.Close()
+		_ = p.handoff.Close()
+		_ = p.srv.Close()
 		p.wg.Wait()
 		p.up.close()
 		p.closeErr = p.journal.flush()

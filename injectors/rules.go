@@ -159,6 +159,9 @@ type ruleSet struct {
 	rules    []Rule
 	counters []RuleCounter
 	armedAt  time.Time
+	// needsHeaders: some rule matches on request headers (the fast path
+	// parses them only then).
+	needsHeaders bool
 }
 
 // pick evaluates the rules for req in order, as DESIGN "Rule order" says:

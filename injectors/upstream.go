@@ -321,28 +321,40 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request) (
 		}()
 	}
 	c.head.n = MaxResponseHead // for every head up to the final one
+	resp, err := readFinal(c, req)
+	if err != nil {
+		r.release()
+		if r.bodyErr != nil {
+			return nil, &requestBodyError{err: r.bodyErr}
+		}
+		return nil, err
+	}
+	c.head.n = -1
+	r.Response = resp
+	if req.Method == http.MethodHead || resp.ContentLength == 0 {
+		r.consumed = true
+	}
+	return r, nil
+}
+
+// readFinal reads the final response head from c, skipping informational
+// (1xx) ones; an unasked 101 is an error.
+func readFinal(c *upConn, req *http.Request) (*http.Response, error) {
 	for {
 		resp, err := http.ReadResponse(c.br, req)
 		if err != nil {
-			r.release()
-			if r.bodyErr != nil {
-				return nil, &requestBodyError{err: r.bodyErr}
+			if errors.Is(err, errHeadTooLarge) {
+				return nil, err
 			}
 			return nil, fmt.Errorf("read response: %w", err)
 		}
 		if resp.StatusCode == http.StatusSwitchingProtocols {
-			r.release()
 			return nil, errUnaskedUpgrade
 		}
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 {
 			continue // 100 Continue and friends: the final answer follows
 		}
-		c.head.n = -1
-		r.Response = resp
-		if req.Method == http.MethodHead || resp.ContentLength == 0 {
-			r.consumed = true
-		}
-		return r, nil
+		return resp, nil
 	}
 }
 

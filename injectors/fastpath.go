@@ -1,0 +1,868 @@
+package injectors
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// The fast path serves plain exchanges without net/http's server.
+//
+// http.Server does work per request that forwarding a plain request does
+// not need: a goroutine that reads ahead to notice a client that leaves, a
+// context, deadlines, a parsed and re-serialised head. On two cores that
+// costs a small GET about 0.2× of its direct time (docs/benchmarks.md).
+// So the proxy reads each client connection itself first. A request whose
+// head arrived whole, HTTP/1.1, without a body, hop-by-hop fields, Expect
+// or Upgrade, that no armed rule matches, is forwarded as the bytes it came
+// in; an answer with a Content-Length and no hop-by-hop fields but
+// Connection and Keep-Alive goes back the same way (those two removed, a
+// Date added when missing). Any other answer to such a request is parsed
+// and re-framed as http.Server would (chunked when its length is unknown).
+//
+// Anything else — a rule that matches, a request body, a head in pieces,
+// an odd field — and the connection goes to http.Server for the rest of
+// its life with the request unread, so every fault and every edge case
+// runs the code it always ran.
+
+const (
+	// fastBufSize is the client read buffer: a request head must fit in
+	// it, whole in what has arrived, to take the fast path.
+	fastBufSize = 16 << 10
+	// fastIdleTimeout closes a connection that sends nothing for this
+	// long between requests (http.Server's IdleTimeout).
+	fastIdleTimeout = 2 * time.Minute
+	// deadlineSlack is how stale the idle deadline may get before it is
+	// set again: setting it on every request costs a timer update, so
+	// the idle timeout is between fastIdleTimeout-deadlineSlack and
+	// fastIdleTimeout.
+	deadlineSlack = 10 * time.Second
+)
+
+// fastConn is one client connection while the fast path serves it.
+type fastConn struct {
+	p  *Proxy
+	c  *net.TCPConn
+	br *bufio.Reader
+	bw *bufio.Writer
+	// up is the upstream connection in use, for Close to poison.
+	up          atomic.Pointer[upConn]
+	deadlineSet time.Time
+}
+
+// fastReq is what the fast path reads from a request head.
+type fastReq struct {
+	method string
+	url    *url.URL
+	host   []byte
+	// the first value of each field the journal reads
+	rangeH, sdkID, idemKey, opID []byte
+	hasRange, hasSDK, hasIdem    bool
+	hasOp                        bool
+}
+
+// accept takes client connections and serves each on the fast path until
+// it hands them to http.Server.
+func (p *Proxy) accept() {
+	defer p.wg.Done()
+	var delay time.Duration
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || p.isClosed() {
+				return
+			}
+			// As http.Server does: back off on an accept error (EMFILE)
+			// rather than spin.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		tc, ok := c.(*net.TCPConn)
+		if !ok {
+			p.handOff(c)
+			continue
+		}
+		f := &fastConn{p: p, c: tc}
+		if !p.trackFast(f) {
+			_ = c.Close()
+			continue
+		}
+		go f.serve()
+	}
+}
+
+func (p *Proxy) isClosed() bool {
+	p.life.Lock()
+	defer p.life.Unlock()
+	return p.closed
+}
+
+// trackFast registers f so Close can end it; false when closing.
+func (p *Proxy) trackFast(f *fastConn) bool {
+	p.life.Lock()
+	defer p.life.Unlock()
+	if p.closed {
+		return false
+	}
+	p.fast[f] = struct{}{}
+	p.wg.Add(1)
+	return true
+}
+
+func (p *Proxy) untrackFast(f *fastConn) {
+	p.life.Lock()
+	delete(p.fast, f)
+	p.life.Unlock()
+}
+
+// abort ends the connection for Close: the client connection is closed and
+// the upstream one in use stops blocking.
+func (f *fastConn) abort() {
+	_ = f.c.Close()
+	if c := f.up.Load(); c != nil {
+		c.poison()
+	}
+}
+
+// handOff gives a client connection to http.Server.
+func (p *Proxy) handOff(c net.Conn) {
+	select {
+	case p.handoff.conns <- c:
+	case <-p.handoff.done:
+		_ = c.Close()
+	}
+}
+
+// serve runs the fast loop on one connection.
+func (f *fastConn) serve() {
+	p := f.p
+	handed := false
+	defer func() {
+		p.untrackFast(f)
+		if !handed {
+			_ = f.c.Close()
+		}
+		p.wg.Done()
+	}()
+	f.br = bufio.NewReaderSize(f.c, fastBufSize)
+	f.bw = bufio.NewWriterSize(f.c, fastBufSize)
+	for {
+		head, ok, err := f.nextHead()
+		if err != nil {
+			return
+		}
+		var q fastReq
+		if ok {
+			ok = parseFastHead(head, &q) && !p.wouldMatch(&q, head)
+		}
+		if !ok {
+			handed = true
+			p.handOff(&replayConn{TCPConn: f.c, br: f.br})
+			return
+		}
+		if !f.exchange(head, &q) {
+			return
+		}
+	}
+}
+
+// nextHead waits for the next request and returns its head, still unread
+// in br; ok is false when what arrived is not a whole head.
+func (f *fastConn) nextHead() (head []byte, ok bool, err error) {
+	if now := time.Now(); now.Sub(f.deadlineSet) > deadlineSlack {
+		_ = f.c.SetReadDeadline(now.Add(fastIdleTimeout))
+		f.deadlineSet = now
+	}
+	if _, err := f.br.Peek(1); err != nil {
+		return nil, false, err
+	}
+	b, _ := f.br.Peek(f.br.Buffered())
+	end := headEnd(b)
+	if end <= 0 {
+		return nil, false, nil
+	}
+	return b[:end], true, nil
+}
+
+// headEnd returns the length of the head at the start of b (through the
+// empty line), 0 when b holds no whole head, -1 when a line ends in a bare
+// LF (which only http.Server's parser takes).
+func headEnd(b []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return 0
+		}
+		j += i
+		if j == 0 || b[j-1] != '\r' {
+			return -1
+		}
+		if j == i+1 { // "\r\n": the empty line
+			return j + 1
+		}
+		i = j + 1
+	}
+}
+
+// eachLine calls fn with every line of a head after the first, without
+// its CRLF; it stops at the empty line or when fn returns false, and
+// reports whether fn never did.
+func eachLine(head []byte, fn func(line []byte) bool) bool {
+	i := bytes.IndexByte(head, '\n') + 1
+	for i < len(head) {
+		j := i + bytes.IndexByte(head[i:], '\n')
+		line := head[i : j-1]
+		if len(line) == 0 {
+			return true
+		}
+		if !fn(line) {
+			return false
+		}
+		i = j + 1
+	}
+	return true
+}
+
+// field splits a header line into its lower-cased name (into buf) and its
+// value trimmed of blanks; ok is false for a line net/http's parser would
+// treat apart (folded, a bad name, a control byte in the value).
+func field(line []byte, buf *[32]byte) (name string, value []byte, ok bool) {
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return "", nil, false
+	}
+	n := 0
+	for _, c := range line[:colon] {
+		if !isTokenByte(c) {
+			return "", nil, false
+		}
+		if n < len(buf) {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[n] = c
+		}
+		n++
+	}
+	value = line[colon+1:]
+	for _, c := range value {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return "", nil, false
+		}
+	}
+	if n > len(buf) {
+		return "", trimBlanks(value), true // longer than any name we look at
+	}
+	return string(buf[:n]), trimBlanks(value), true
+}
+
+func trimBlanks(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isTokenByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// methodName returns method as a string, without allocating for the
+// common ones; "" when it is not a token or is CONNECT.
+func methodName(b []byte) string {
+	switch string(b) {
+	case "GET":
+		return http.MethodGet
+	case "HEAD":
+		return http.MethodHead
+	case "PUT":
+		return http.MethodPut
+	case "POST":
+		return http.MethodPost
+	case "DELETE":
+		return http.MethodDelete
+	case "OPTIONS":
+		return http.MethodOptions
+	case "PATCH":
+		return http.MethodPatch
+	case "CONNECT", "":
+		return ""
+	}
+	for _, c := range b {
+		if !isTokenByte(c) {
+			return ""
+		}
+	}
+	return string(b)
+}
+
+// parseFastHead reads a request head into q; false when the request is
+// not one for the fast path.
+func parseFastHead(head []byte, q *fastReq) bool {
+	line := head[:bytes.IndexByte(head, '\n')-1]
+	sp := bytes.IndexByte(line, ' ')
+	if sp <= 0 {
+		return false
+	}
+	q.method = methodName(line[:sp])
+	rest := line[sp+1:]
+	target, ok := bytes.CutSuffix(rest, []byte(" HTTP/1.1"))
+	if q.method == "" || !ok || len(target) == 0 || target[0] != '/' {
+		return false
+	}
+	for _, c := range target {
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	u, err := url.ParseRequestURI(string(target))
+	if err != nil {
+		return false
+	}
+	q.url = u
+	hosts := 0
+	var buf [32]byte
+	return eachLine(head, func(line []byte) bool {
+		name, value, ok := field(line, &buf)
+		if !ok {
+			return false
+		}
+		switch name {
+		case "host":
+			hosts++
+			q.host = value
+			return validHost(value)
+		case "content-length":
+			return string(value) == "0"
+		case "transfer-encoding", "connection", "proxy-connection", "keep-alive",
+			"proxy-authenticate", "proxy-authorization", "te", "trailer", "upgrade", "expect":
+			return false
+		case "range":
+			if !q.hasRange {
+				q.rangeH, q.hasRange = value, true
+			}
+		case "amz-sdk-invocation-id":
+			if !q.hasSDK {
+				q.sdkID, q.hasSDK = value, true
+			}
+		case "idempotency-key":
+			if !q.hasIdem {
+				q.idemKey, q.hasIdem = value, true
+			}
+		case "x-gameday-operation":
+			if !q.hasOp {
+				q.opID, q.hasOp = value, true
+			}
+		}
+		return true
+	}) && hosts == 1
+}
+
+// validHost accepts the Host values no parser would quarrel with.
+func validHost(v []byte) bool {
+	for _, c := range v {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// wouldMatch reports whether an armed rule matches the request (the slow
+// path then picks and counts it).
+func (p *Proxy) wouldMatch(q *fastReq, head []byte) bool {
+	s := p.rules.Load()
+	if s == nil || len(s.rules) == 0 {
+		return false
+	}
+	req := &http.Request{Method: q.method, URL: q.url, Host: string(q.host)}
+	if s.needsHeaders {
+		req.Header = http.Header{}
+		eachLine(head, func(line []byte) bool {
+			colon := bytes.IndexByte(line, ':')
+			req.Header.Add(string(line[:colon]), string(trimBlanks(line[colon+1:])))
+			return true
+		})
+	}
+	var buf [16]int
+	return len(s.matching(req, buf[:0])) > 0
+}
+
+// exchange forwards one request and delivers its answer; false when the
+// connection must close.
+func (f *fastConn) exchange(head []byte, q *fastReq) bool {
+	p := f.p
+	e := Entry{
+		Target:  p.cfg.Target,
+		Run:     int(p.run.Load()),
+		Attempt: int(p.attempt.Load()),
+		Start:   p.now().UTC(),
+		Method:  q.method,
+		Path:    q.url.Path,
+	}
+	keep := f.forward(head, q, &e)
+	f.finish(&e, q)
+	return keep
+}
+
+// finish completes the entry and writes it to the journal.
+func (f *fastConn) finish(e *Entry, q *fastReq) {
+	p := f.p
+	e.End = p.now().UTC()
+	if p.journal.w != nil || p.cfg.OnEntry != nil {
+		e.Range = string(q.rangeH)
+		e.Query = RedactQuery(q.url.RawQuery)
+		e.OpKey = OpKey(q.method, q.url.Path, q.url.RawQuery, e.Range)
+		for _, v := range [][]byte{q.sdkID, q.idemKey, q.opID} {
+			if len(v) > 0 {
+				e.OpHeader = string(v)
+				break
+			}
+		}
+	}
+	p.journal.write(e)
+	if p.cfg.OnEntry != nil {
+		p.cfg.OnEntry(*e)
+	}
+}
+
+// gone notes why the client connection failed.
+func (f *fastConn) gone(e *Entry) {
+	e.Delivered = false
+	if f.p.isClosed() {
+		e.Error = ErrProxyClosed
+	} else {
+		e.Error = ErrClientGone
+	}
+}
+
+// reset sends the client a TCP RST, as a dead server would.
+func (f *fastConn) reset(e *Entry, reason string) {
+	e.Error, e.Delivered = reason, false
+	_ = f.c.SetLinger(0)
+}
+
+// forward sends the head upstream and delivers the answer. An idempotent
+// request that fails on a reused connection before any answer (closed by
+// the upstream while idle) is tried once more on a fresh one.
+func (f *fastConn) forward(head []byte, q *fastReq, e *Entry) bool {
+	p := f.p
+	for attempt := 0; ; attempt++ {
+		c, reused, err := p.up.get(p.lifeCtx)
+		if err != nil {
+			if p.isClosed() {
+				f.gone(e)
+			} else {
+				f.reset(e, ErrUpstreamDown)
+			}
+			return false
+		}
+		f.up.Store(c)
+		if p.isClosed() {
+			c.poison()
+		}
+		c.head.n = MaxResponseHead
+		_, err = c.Conn.Write(head)
+		var rh []byte
+		simple := false
+		if err == nil {
+			rh, simple, err = peekResponseHead(c.br)
+		}
+		if err != nil {
+			f.up.Store(nil)
+			_ = c.Close()
+			if p.isClosed() {
+				f.gone(e)
+				return false
+			}
+			if reused && attempt == 0 && idempotent[q.method] && !errors.Is(err, errHeadTooLarge) {
+				continue
+			}
+			if errors.Is(err, errHeadTooLarge) {
+				f.refuse(e, q, http.StatusBadGateway, ErrUpstreamHeadTooLarge)
+				return false
+			}
+			f.reset(e, ErrUpstreamDown)
+			return false
+		}
+		_, _ = f.br.Discard(len(head))
+		var keep bool
+		if simple {
+			keep = f.deliverRaw(c, rh, q, e)
+		} else {
+			keep = f.deliverParsed(c, q, e)
+		}
+		f.up.Store(nil)
+		return keep
+	}
+}
+
+// peekResponseHead waits for a response head in br and returns it, still
+// unread; simple is false when the head is not one the fast path passes
+// on as it came (see respHead), or when it does not fit in br.
+func peekResponseHead(br *bufio.Reader) (head []byte, simple bool, err error) {
+	if _, err := br.Peek(1); err != nil {
+		return nil, false, err
+	}
+	for {
+		b, _ := br.Peek(br.Buffered())
+		switch end := headEnd(b); {
+		case end > 0:
+			return b[:end], true, nil
+		case end < 0 || len(b) == br.Size():
+			return nil, false, nil
+		}
+		if _, err := br.Peek(len(b) + 1); err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return nil, false, nil
+			}
+			return nil, false, err
+		}
+	}
+}
+
+// respHead is what deliverRaw reads from a response head.
+type respHead struct {
+	code      int
+	length    int64 // -1: none
+	upClose   bool  // Connection: close
+	strip     bool  // has a Connection or Keep-Alive line to leave out
+	hasDate   bool
+	statusOK  bool // the reason phrase is net/http's for the code
+	retryMS   int64
+	retryText []byte
+}
+
+// readRespHead parses a response head; false when it is not one the fast
+// path passes on as it came.
+func readRespHead(head []byte, h *respHead) bool {
+	line := head[:bytes.IndexByte(head, '\n')-1]
+	rest, ok := bytes.CutPrefix(line, []byte("HTTP/1.1 "))
+	if !ok || len(rest) < 3 {
+		return false
+	}
+	code, err := strconv.Atoi(string(rest[:3]))
+	if err != nil || code < 200 || code > 999 || len(rest) > 3 && rest[3] != ' ' {
+		return false
+	}
+	h.code, h.length = code, -1
+	reason := ""
+	if len(rest) > 4 {
+		reason = string(rest[4:])
+	}
+	h.statusOK = reason == http.StatusText(code) && reason != ""
+	var buf [32]byte
+	return eachLine(head, func(line []byte) bool {
+		name, value, ok := field(line, &buf)
+		if !ok {
+			return false
+		}
+		switch name {
+		case "content-length":
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 || h.length >= 0 {
+				return false
+			}
+			h.length = n
+		case "connection":
+			switch {
+			case bytes.EqualFold(value, []byte("close")):
+				h.upClose = true
+			case !bytes.EqualFold(value, []byte("keep-alive")):
+				return false
+			}
+			h.strip = true
+		case "keep-alive":
+			h.strip = true
+		case "transfer-encoding", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+			"te", "trailer", "upgrade":
+			return false
+		case "date":
+			h.hasDate = true
+		case "retry-after":
+			if h.retryText == nil {
+				h.retryText = value
+			}
+		}
+		return true
+	})
+}
+
+// deliverRaw passes a response on as it came: head lines as they are
+// (less Connection and Keep-Alive), the body spliced.
+func (f *fastConn) deliverRaw(c *upConn, rh []byte, q *fastReq, e *Entry) bool {
+	var h respHead
+	noBody := q.method == http.MethodHead
+	if !readRespHead(rh, &h) {
+		return f.deliverParsed(c, q, e)
+	}
+	if h.code == http.StatusNoContent || h.code == http.StatusNotModified {
+		noBody = true
+	}
+	if h.length < 0 && !noBody {
+		return f.deliverParsed(c, q, e) // chunked or close-delimited
+	}
+	now := f.p.now()
+	e.UpstreamStatus, e.Status = h.code, h.code
+	if h.retryText != nil {
+		e.RetryAfterMS = retryAfterMS(string(h.retryText), now)
+	}
+	if !h.strip && h.hasDate && h.statusOK {
+		_, _ = f.bw.Write(rh)
+	} else {
+		f.writeHeadLines(rh, &h, now)
+	}
+	_, _ = c.br.Discard(len(rh))
+	c.head.n = -1
+
+	consumed := noBody || h.length == 0
+	if !consumed {
+		r := upResponse{Response: &http.Response{ContentLength: h.length}, conn: c}
+		n, upErr, clientErr := r.spliceBody(f.bw)
+		e.BytesOut = n
+		consumed = r.consumed
+		switch {
+		case clientErr != nil:
+			f.gone(e)
+		case upErr != nil:
+			if f.p.isClosed() {
+				f.gone(e)
+			} else {
+				f.reset(e, ErrUpstreamDown)
+			}
+		}
+		if clientErr != nil || upErr != nil {
+			_ = c.Close()
+			return false
+		}
+	}
+	if err := f.bw.Flush(); err != nil {
+		f.gone(e)
+		f.up.Store(nil)
+		f.p.up.release(c, consumed && !h.upClose)
+		return false
+	}
+	e.Delivered = true
+	f.p.up.release(c, consumed && !h.upClose)
+	return true
+}
+
+// writeHeadLines writes a response head line by line: the status line with
+// net/http's reason phrase, no Connection or Keep-Alive, a Date when none.
+func (f *fastConn) writeHeadLines(rh []byte, h *respHead, now time.Time) {
+	w := f.bw
+	if h.statusOK {
+		_, _ = w.Write(rh[:bytes.IndexByte(rh, '\n')+1])
+	} else {
+		writeStatusLine(w, h.code)
+	}
+	var buf [32]byte
+	eachLine(rh, func(line []byte) bool {
+		if name, _, _ := field(line, &buf); name != "connection" && name != "keep-alive" {
+			_, _ = w.Write(line)
+			_, _ = w.WriteString("\r\n")
+		}
+		return true
+	})
+	if !h.hasDate {
+		_, _ = w.WriteString("Date: ")
+		_, _ = w.Write(now.UTC().AppendFormat(nil, http.TimeFormat))
+		_, _ = w.WriteString("\r\n")
+	}
+	_, _ = w.WriteString("\r\n")
+}
+
+func writeStatusLine(w *bufio.Writer, code int) {
+	text := http.StatusText(code)
+	if text == "" {
+		text = "status code " + strconv.Itoa(code)
+	}
+	_, _ = w.WriteString("HTTP/1.1 " + strconv.Itoa(code) + " " + text + "\r\n")
+}
+
+// release returns c to the pool when reusable and nothing unasked waits on
+// it; otherwise it closes it.
+func (u *upstream) release(c *upConn, reusable bool) {
+	if reusable && c.br.Buffered() == 0 {
+		u.put(c)
+		return
+	}
+	_ = c.Close()
+}
+
+// countedBody counts the bytes read from a response body.
+type countedBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+// deliverParsed delivers an answer the fast path does not pass on as it
+// came: parsed by net/http, re-framed (chunked when its length is
+// unknown), hop-by-hop fields removed, as http.Server would.
+func (f *fastConn) deliverParsed(c *upConn, q *fastReq, e *Entry) bool {
+	req := &http.Request{Method: q.method, URL: q.url}
+	resp, err := readFinal(c, req)
+	if err != nil {
+		_ = c.Close()
+		switch {
+		case f.p.isClosed():
+			f.gone(e)
+		case errors.Is(err, errHeadTooLarge):
+			f.refuse(e, q, http.StatusBadGateway, ErrUpstreamHeadTooLarge)
+		case errors.Is(err, errUnaskedUpgrade):
+			f.refuse(e, q, http.StatusBadGateway, ErrUpstreamUpgrade)
+		default:
+			f.reset(e, ErrUpstreamDown)
+		}
+		return false
+	}
+	c.head.n = -1
+	now := f.p.now()
+	e.UpstreamStatus, e.Status = resp.StatusCode, resp.StatusCode
+	e.RetryAfterMS = retryAfterMS(resp.Header.Get("Retry-After"), now)
+	removeHop(resp.Header)
+	if _, ok := resp.Header["Date"]; !ok {
+		resp.Header.Set("Date", now.UTC().Format(http.TimeFormat))
+	}
+	upClose := resp.Close
+	resp.Proto, resp.ProtoMajor, resp.ProtoMinor, resp.Close, resp.Status = "HTTP/1.1", 1, 1, false, ""
+	noBody := req.Method == http.MethodHead || !bodyAllowed(resp.StatusCode)
+	if resp.ContentLength < 0 && !noBody {
+		resp.TransferEncoding = []string{"chunked"}
+	} else {
+		resp.TransferEncoding = nil
+	}
+	body := &countedBody{ReadCloser: resp.Body}
+	resp.Body = body
+	err = resp.Write(f.bw)
+	e.BytesOut = body.n
+	if err == nil {
+		err = f.bw.Flush()
+	}
+	if err != nil {
+		_ = c.Close()
+		if c.probe() == peerClosed && !f.p.isClosed() {
+			f.reset(e, ErrUpstreamDown)
+		} else {
+			f.gone(e)
+		}
+		return false
+	}
+	e.Delivered = true
+	f.p.up.release(c, !upClose)
+	return true
+}
+
+// refuse answers an error of the proxy's own and closes the connection.
+func (f *fastConn) refuse(e *Entry, q *fastReq, code int, reason string) {
+	now := f.p.now()
+	h, body := errorAnswer(f.p.cfg.Kind, &Status{Code: code}, &http.Request{Method: q.method, URL: q.url}, now)
+	h.Set("Connection", "close")
+	writeStatusLine(f.bw, code)
+	_ = h.Write(f.bw)
+	_, _ = f.bw.WriteString("\r\n")
+	if q.method != http.MethodHead {
+		_, _ = f.bw.Write(body)
+		e.BytesOut = int64(len(body))
+	}
+	e.Status = code
+	e.Error = reason
+	if f.bw.Flush() == nil {
+		e.Delivered = true
+	}
+}
+
+// replayConn is a client connection handed to http.Server: what the fast
+// path buffered is read first.
+type replayConn struct {
+	*net.TCPConn
+	br *bufio.Reader
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	if c.br != nil {
+		if c.br.Buffered() > 0 {
+			return c.br.Read(p)
+		}
+		c.br = nil
+	}
+	return c.TCPConn.Read(p)
+}
+
+// handoffListener feeds http.Server the connections the fast path hands
+// over.
+type handoffListener struct {
+	addr  net.Addr
+	conns chan net.Conn
+	done  chan struct{}
+	once  func()
+}
+
+func newHandoffListener(addr net.Addr) *handoffListener {
+	l := &handoffListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
+	var closed atomic.Bool
+	l.once = func() {
+		if closed.CompareAndSwap(false, true) {
+			close(l.done)
+		}
+	}
+	return l
+}
+
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *handoffListener) Close() error   { l.once(); return nil }
+func (l *handoffListener) Addr() net.Addr { return l.addr }
+
+// WriteTo copies what was buffered, then the connection (io.Copy would
+// otherwise take *net.TCPConn's WriteTo and skip the buffer).
+func (c *replayConn) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	if c.br != nil {
+		b, _ := c.br.Peek(c.br.Buffered())
+		m, err := w.Write(b)
+		n += int64(m)
+		c.br = nil
+		if err != nil {
+			return n, err
+		}
+	}
+	m, err := c.TCPConn.WriteTo(w)
+	return n + m, err
+}
