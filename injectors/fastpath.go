@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -44,6 +46,12 @@ const (
 	// the idle timeout is between fastIdleTimeout-deadlineSlack and
 	// fastIdleTimeout.
 	deadlineSlack = 10 * time.Second
+	// An exchange waiting this long for the upstream gets a hang-up
+	// watch (a read on the client connection); the watchdog looks every
+	// watchTick. http.Server reads ahead on every request instead, which
+	// costs a goroutine and several thread wake-ups each time.
+	watchAfter = 10 * time.Millisecond
+	watchTick  = 25 * time.Millisecond
 )
 
 // fastConn is one client connection while the fast path serves it.
@@ -52,9 +60,30 @@ type fastConn struct {
 	c  *net.TCPConn
 	br *bufio.Reader
 	bw *bufio.Writer
-	// up is the upstream connection in use, for Close to poison.
+	// up is the upstream connection in use, for Close and the hang-up
+	// watch to poison.
 	up          atomic.Pointer[upConn]
 	deadlineSet time.Time
+
+	mu        sync.Mutex
+	waitSince time.Time     // when the wait for the upstream began; zero: none
+	watching  chan struct{} // closed when the hang-up watch ends; nil: none
+	left      atomic.Bool   // the watch saw the client leave
+	// pending holds what the watch read: the start of a pipelined request,
+	// read before the connection (see src).
+	pending []byte
+}
+
+// src is what br reads: pending first, then the connection.
+type src struct{ f *fastConn }
+
+func (s src) Read(b []byte) (int, error) {
+	if f := s.f; len(f.pending) > 0 {
+		n := copy(b, f.pending)
+		f.pending = f.pending[n:]
+		return n, nil
+	}
+	return s.f.c.Read(b)
 }
 
 // fastReq is what the fast path reads from a request head.
@@ -87,7 +116,7 @@ func (p *Proxy) accept() {
 		}
 		delay = 0
 		tc, ok := c.(*net.TCPConn)
-		if !ok {
+		if !ok || !p.fastOK {
 			p.handOff(c)
 			continue
 		}
@@ -153,7 +182,7 @@ func (f *fastConn) serve() {
 		}
 		p.wg.Done()
 	}()
-	f.br = bufio.NewReaderSize(f.c, fastBufSize)
+	f.br = bufio.NewReaderSize(src{f}, fastBufSize)
 	f.bw = bufio.NewWriterSize(f.c, fastBufSize)
 	for {
 		head, ok, err := f.nextHead()
@@ -166,7 +195,7 @@ func (f *fastConn) serve() {
 		}
 		if !ok {
 			handed = true
-			p.handOff(&replayConn{TCPConn: f.c, br: f.br})
+			p.handOff(&replayConn{TCPConn: f.c, br: f.br, pending: f.pending})
 			return
 		}
 		if !f.exchange(head, &q) {
@@ -485,11 +514,20 @@ func (f *fastConn) forward(head []byte, q *fastReq, e *Entry) bool {
 			c.poison()
 		}
 		c.head.n = MaxResponseHead
+		f.beginWait()
 		_, err = c.Conn.Write(head)
 		var rh []byte
 		simple := false
 		if err == nil {
 			rh, simple, err = peekResponseHead(c.br)
+		}
+		if f.endWait() {
+			// The client left while the upstream thought: its request is
+			// abandoned upstream too, as http.Server would cancel it.
+			f.up.Store(nil)
+			_ = c.Close()
+			f.gone(e)
+			return false
 		}
 		if err != nil {
 			f.up.Store(nil)
@@ -801,11 +839,86 @@ func (f *fastConn) refuse(e *Entry, q *fastReq, code int, reason string) {
 	}
 }
 
+// beginWait marks the start of the wait for the upstream.
+func (f *fastConn) beginWait() {
+	f.mu.Lock()
+	f.waitSince = time.Now()
+	f.mu.Unlock()
+}
+
+// endWait ends the wait and the hang-up watch, if one runs; it reports
+// whether the client left meanwhile.
+func (f *fastConn) endWait() bool {
+	f.mu.Lock()
+	done := f.watching
+	f.waitSince, f.watching = time.Time{}, nil
+	f.mu.Unlock()
+	if done != nil {
+		_ = f.c.SetReadDeadline(aLongTimeAgo)
+		<-done
+		f.deadlineSet = time.Time{} // nextHead sets the idle deadline again
+	}
+	return f.left.Load()
+}
+
+// maybeWatch starts a hang-up watch on an exchange that has waited for the
+// upstream since before now-watchAfter.
+func (f *fastConn) maybeWatch(now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.waitSince.IsZero() || f.watching != nil || now.Sub(f.waitSince) < watchAfter {
+		return
+	}
+	done := make(chan struct{})
+	f.watching = done
+	go f.watch(done)
+}
+
+// watch reads the client connection while the exchange waits: a byte is
+// the start of a pipelined request (kept for later), an end or an error
+// other than the deadline endWait sets means the client left, and the
+// upstream wait is cut short.
+func (f *fastConn) watch(done chan struct{}) {
+	defer close(done)
+	var b [1]byte
+	n, err := f.c.Read(b[:])
+	switch {
+	case n > 0:
+		f.pending = append(f.pending, b[0])
+	case err != nil && !errors.Is(err, os.ErrDeadlineExceeded):
+		f.left.Store(true)
+		if c := f.up.Load(); c != nil {
+			c.poison()
+		}
+	}
+}
+
+// watchdog starts hang-up watches on exchanges that wait long for the
+// upstream, until the proxy closes.
+func (p *Proxy) watchdog() {
+	defer p.wg.Done()
+	t := time.NewTicker(watchTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.lifeCtx.Done():
+			return
+		case now := <-t.C:
+			p.life.Lock()
+			for f := range p.fast {
+				f.maybeWatch(now)
+			}
+			p.life.Unlock()
+		}
+	}
+}
+
 // replayConn is a client connection handed to http.Server: what the fast
 // path buffered is read first.
 type replayConn struct {
 	*net.TCPConn
-	br *bufio.Reader
+	br      *bufio.Reader
+	pending []byte
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {
@@ -814,6 +927,11 @@ func (c *replayConn) Read(p []byte) (int, error) {
 			return c.br.Read(p)
 		}
 		c.br = nil
+	}
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
 	}
 	return c.TCPConn.Read(p)
 }
@@ -859,6 +977,14 @@ func (c *replayConn) WriteTo(w io.Writer) (int64, error) {
 		m, err := w.Write(b)
 		n += int64(m)
 		c.br = nil
+		if err != nil {
+			return n, err
+		}
+	}
+	if len(c.pending) > 0 {
+		m, err := w.Write(c.pending)
+		n += int64(m)
+		c.pending = nil
 		if err != nil {
 			return n, err
 		}

@@ -83,6 +83,8 @@ type Proxy struct {
 	fast      map[*fastConn]struct{} // connections the fast path serves
 	handoff   *handoffListener       // connections it gives http.Server
 	lifeCtx   context.Context        // the proxy's lifetime, set by Start
+	// fastOK: requests can go upstream as they came (no path to prefix).
+	fastOK bool
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -120,6 +122,7 @@ func New(cfg Config) (*Proxy, error) {
 		hijacked: map[net.Conn]struct{}{},
 		fast:     map[*fastConn]struct{}{},
 		lifeCtx:  context.Background(),
+		fastOK:   cfg.Upstream.Path == "" || cfg.Upstream.Path == "/",
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -156,13 +159,14 @@ func (p *Proxy) Start(ctx context.Context) error {
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.lifeCtx = base
-	p.wg.Add(1) // the accept loop
+	p.wg.Add(2) // the accept loop and the watchdog
 	p.life.Unlock()
 	p.srv.BaseContext = func(net.Listener) context.Context {
 		return context.WithValue(base, baseKey{}, base)
 	}
 	go func() { _ = p.srv.Serve(p.handoff) }()
 	go p.accept()
+	go p.watchdog()
 	context.AfterFunc(ctx, func() { _ = p.Close() })
 	return nil
 }
