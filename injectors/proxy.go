@@ -85,6 +85,7 @@ type Proxy struct {
 	lifeCtx   context.Context        // the proxy's lifetime, set by Start
 	// fastOK: requests can go upstream as they came (no path to prefix).
 	fastOK bool
+	connected chan struct{} // wakes the fast path's watchdog
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -133,6 +134,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p.ln = ln
 	p.handoff = newHandoffListener(ln.Addr())
+	p.connected = make(chan struct{}, 1)
 	errLog := cfg.ErrorLog
 	if errLog == nil {
 		errLog = log.New(io.Discard, "", 0)
@@ -159,7 +161,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	p.lifeCtx = base
-	p.wg.Add(2) // the accept loop and the watchdog
+	p.wg.Add(2) // the accept loop and the fast path's watchdog
 	p.life.Unlock()
 	p.srv.BaseContext = func(net.Listener) context.Context {
 		return context.WithValue(base, baseKey{}, base)
