@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -49,9 +50,11 @@ const (
 	// watchTick: while the fast path has connections, a watchdog looks
 	// this often for exchanges that have waited for the upstream since
 	// its previous look, and starts a hang-up watch on each (a goroutine
-	// reading the client connection). A client that leaves is so noticed
-	// at once after the first 100–200 ms of a wait, and within them at
-	// their end.
+	// reading the client connection): after the first 250–500 ms of a
+	// wait, a client that leaves is noticed at once and the upstream
+	// request abandoned. Before that, an exchange that waited more than
+	// peekAfter asks the client socket, once the answer is in, whether the
+	// client is still there (one non-blocking MSG_PEEK).
 	//
 	// http.Server reads ahead on every request instead, which costs a
 	// goroutine and several thread wake-ups each time; a runtime timer per
@@ -59,7 +62,8 @@ const (
 	// a wait in poll(2) (the runtime wakes a thread to poll the network in
 	// its place). A tick costs about five context switches, whatever the
 	// load, and none while no client is connected.
-	watchTick = 100 * time.Millisecond
+	watchTick = 250 * time.Millisecond
+	peekAfter = 5 * time.Millisecond
 )
 
 // fastConn is one client connection while the fast path serves it.
@@ -73,6 +77,7 @@ type fastConn struct {
 	up          atomic.Pointer[upConn]
 	deadlineSet time.Time
 
+	waitStart time.Time // when the current wait for the upstream began
 	mu        sync.Mutex
 	waiting   uint64        // the number of the exchange waiting for the upstream; 0: none
 	seen      uint64        // what the watchdog saw at its previous look
@@ -857,6 +862,7 @@ func (f *fastConn) refuse(e *Entry, q *fastReq, code int, reason string) {
 
 // beginWait marks the start of a wait for the upstream.
 func (f *fastConn) beginWait() {
+	f.waitStart = time.Now()
 	f.mu.Lock()
 	f.exchanges++
 	f.waiting = f.exchanges
@@ -924,8 +930,27 @@ func (f *fastConn) endWait() bool {
 		_ = f.c.SetReadDeadline(aLongTimeAgo)
 		<-done
 		f.deadlineSet = time.Time{} // nextHead sets the idle deadline again
+	} else if time.Since(f.waitStart) > peekAfter && f.clientClosed() {
+		f.left.Store(true)
 	}
 	return f.left.Load()
+}
+
+// clientClosed reports whether the client has closed its side (or reset
+// the connection), without blocking or consuming anything: a client that
+// sent more (a pipelined request) is still there.
+func (f *fastConn) clientClosed() bool {
+	raw, err := f.c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	closed := false
+	_ = raw.Control(func(fd uintptr) {
+		var b [1]byte
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		closed = err == nil && n == 0 || err != nil && err != syscall.EAGAIN && err != syscall.EINTR
+	})
+	return closed
 }
 
 // watch reads the client connection while the exchange waits. A byte is

@@ -250,6 +250,28 @@ var _ = Describe("the fast path", func() {
 		Expect(journalLines(buf)[0].End).To(BeTemporally("<", left.Add(time.Second)))
 	})
 
+	It("does not count an answer as delivered to a client that left before it came", func() {
+		asked := make(chan struct{}, 1)
+		release := make(chan struct{})
+		up := startRawUpstream(func(c net.Conn) {
+			_, _ = bufio.NewReader(c).ReadString('\n')
+			asked <- struct{}{}
+			<-release
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		})
+		p, buf := startProxy(injectors.Config{Upstream: up.url(), Kind: injectors.KindJSON})
+		c, err := net.DialTimeout("tcp", p.Addr(), 2*time.Second)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = io.WriteString(c, "GET /quick HTTP/1.1\r\nHost: x\r\n\r\n")
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(asked).WithTimeout(2 * time.Second).Should(Receive())
+		Expect(c.Close()).To(Succeed())
+		// The answer comes before any hang-up watch starts (250 ms).
+		time.AfterFunc(20*time.Millisecond, func() { close(release) })
+		Eventually(func() []injectors.Entry { return journalLines(buf) }).WithTimeout(2 * time.Second).Should(ConsistOf(
+			And(HaveField("Error", injectors.ErrClientGone), HaveField("Delivered", false), HaveField("UpstreamStatus", 0))))
+	})
+
 	It("keeps a pipelined request that arrives while the upstream thinks", func() {
 		up := startRawUpstream(func(c net.Conn) {
 			br := bufio.NewReader(c)
@@ -258,7 +280,7 @@ var _ = Describe("the fast path", func() {
 				if err != nil {
 					return
 				}
-				time.Sleep(100 * time.Millisecond) // long enough for the hang-up watch to start
+				time.Sleep(600 * time.Millisecond) // long enough for the hang-up watch to start
 				_, _ = fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(req.URL.Path), req.URL.Path)
 			}
 		})
@@ -270,7 +292,7 @@ var _ = Describe("the fast path", func() {
 		_, err = io.WriteString(c, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
 		Expect(err).NotTo(HaveOccurred())
 		br := bufio.NewReader(c)
-		Consistently(func() int { return br.Buffered() }).WithTimeout(60 * time.Millisecond).Should(BeZero())
+		Consistently(func() int { return br.Buffered() }).WithTimeout(300 * time.Millisecond).Should(BeZero())
 		_, err = io.WriteString(c, "GET /second HTTP/1.1\r\nHost: x\r\n\r\n")
 		Expect(err).NotTo(HaveOccurred())
 		for _, want := range []string{"/first", "/second"} {
