@@ -46,6 +46,9 @@ import (
 //     Response.Write) but no http.Server: what parsing costs without the
 //     server's per-request machinery (background read goroutine, deadlines,
 //     contexts);
+//   - rawloop: an HTTP/1.1 loop that parses nothing but the line ends and
+//     Content-Length and forwards heads as the bytes they came in: the
+//     floor of a proxy that reads HTTP;
 //   - reverseproxy: a plain httputil.ReverseProxy, Host kept;
 //   - gameday: `gameday proxy --faults` with no rule and no journal;
 //   - gameday+journal: the same, writing its journal to a file;
@@ -456,15 +459,16 @@ func TestBenchHelper(t *testing.T) {
 		defer srv.Close()
 		addr = ln.Addr().String()
 	default:
-		t.Fatalf("GAMEDAY_BENCH_HELPER=%q: want splice, toxiproxy, httploop or reverseproxy", kind)
+		t.Fatalf("GAMEDAY_BENCH_HELPER=%q: want splice, toxiproxy, httploop, rawloop or reverseproxy", kind)
 	}
 	fmt.Printf("listening on %s\n", addr)
 	<-ctx.Done()
 }
 
-// serveSplice serves a minimal TCP proxy to upstream on ln: accept, dial,
-// two io.Copy. The returned func stops it and waits for its goroutines.
-func serveSplice(ln net.Listener, upstream string) (stop func()) {
+// serveConns accepts on ln, dials upstream for each client connection and
+// runs serve(c, u) on its own goroutine. The returned func stops it:
+// closes ln and every connection, and waits for the goroutines.
+func serveConns(ln net.Listener, upstream string, serve func(c, u net.Conn)) (stop func()) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	conns := map[net.Conn]bool{}
@@ -486,14 +490,7 @@ func serveSplice(ln net.Listener, upstream string) (stop func()) {
 			}
 			track(c)
 			track(u)
-			wg.Go(func() {
-				_, _ = io.Copy(u, c)
-				_ = u.(*net.TCPConn).CloseWrite()
-			})
-			wg.Go(func() {
-				_, _ = io.Copy(c, u)
-				_ = c.(*net.TCPConn).CloseWrite()
-			})
+			wg.Go(func() { serve(c, u) })
 		}
 	})
 	return func() {
@@ -507,63 +504,47 @@ func serveSplice(ln net.Listener, upstream string) (stop func()) {
 	}
 }
 
+// serveSplice serves a minimal TCP proxy to upstream on ln: accept, dial,
+// two io.Copy. The returned func stops it.
+func serveSplice(ln net.Listener, upstream string) (stop func()) {
+	return serveConns(ln, upstream, func(c, u net.Conn) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = io.Copy(u, c)
+			_ = u.(*net.TCPConn).CloseWrite()
+		}()
+		_, _ = io.Copy(c, u)
+		_ = c.(*net.TCPConn).CloseWrite()
+		<-done
+	})
+}
+
 // serveHTTPLoop serves the httploop yardstick on ln (see
 // BenchmarkProxies); the returned func stops it.
 func serveHTTPLoop(ln net.Listener, upstream string) (stop func()) {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	track := func(c net.Conn) {
-		mu.Lock()
-		conns[c] = true
-		mu.Unlock()
-	}
-	wg.Go(func() {
+	return serveConns(ln, upstream, func(c, u net.Conn) {
+		defer c.Close()
+		defer u.Close()
+		cr, cw := bufio.NewReader(c), bufio.NewWriter(c)
+		ur, uw := bufio.NewReader(u), bufio.NewWriter(u)
 		for {
-			c, err := ln.Accept()
+			req, err := http.ReadRequest(cr)
 			if err != nil {
 				return
 			}
-			u, err := net.Dial("tcp", upstream)
-			if err != nil {
-				_ = c.Close()
-				continue
+			if req.Write(uw) != nil || uw.Flush() != nil {
+				return
 			}
-			track(c)
-			track(u)
-			wg.Go(func() {
-				defer c.Close()
-				defer u.Close()
-				cr, cw := bufio.NewReader(c), bufio.NewWriter(c)
-				ur, uw := bufio.NewReader(u), bufio.NewWriter(u)
-				for {
-					req, err := http.ReadRequest(cr)
-					if err != nil {
-						return
-					}
-					if req.Write(uw) != nil || uw.Flush() != nil {
-						return
-					}
-					resp, err := http.ReadResponse(ur, req)
-					if err != nil {
-						return
-					}
-					if resp.Write(cw) != nil || cw.Flush() != nil {
-						return
-					}
-				}
-			})
+			resp, err := http.ReadResponse(ur, req)
+			if err != nil {
+				return
+			}
+			if resp.Write(cw) != nil || cw.Flush() != nil {
+				return
+			}
 		}
 	})
-	return func() {
-		_ = ln.Close()
-		mu.Lock()
-		for c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	}
 }
 
 // startRawProxy serves a raw TCP splice proxy to upstream in this process

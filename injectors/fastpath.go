@@ -282,6 +282,17 @@ func eachLine(head []byte, fn func(line []byte) bool) bool {
 	return true
 }
 
+// eachField calls fn with the lower-cased name and the value of every
+// field of a head (see field); false when a line is one net/http's parser
+// would treat apart, or fn returned false.
+func eachField(head []byte, fn func(name string, value []byte) bool) bool {
+	var buf [32]byte
+	return eachLine(head, func(line []byte) bool {
+		name, value, ok := field(line, &buf)
+		return ok && fn(name, value)
+	})
+}
+
 // field splits a header line into its lower-cased name (into buf) and its
 // value trimmed of blanks; ok is false for a line net/http's parser would
 // treat apart (folded, a bad name, a control byte in the value).
@@ -391,12 +402,7 @@ func parseFastHead(head []byte, q *fastReq) bool {
 	}
 	q.url = u
 	hosts := 0
-	var buf [32]byte
-	return eachLine(head, func(line []byte) bool {
-		name, value, ok := field(line, &buf)
-		if !ok {
-			return false
-		}
+	return eachField(head, func(name string, value []byte) bool {
 		switch name {
 		case "host":
 			hosts++
@@ -633,12 +639,7 @@ func readRespHead(head []byte, h *respHead) bool {
 		reason = string(rest[4:])
 	}
 	h.statusOK = reason == http.StatusText(code) && reason != ""
-	var buf [32]byte
-	return eachLine(head, func(line []byte) bool {
-		name, value, ok := field(line, &buf)
-		if !ok {
-			return false
-		}
+	return eachField(head, func(name string, value []byte) bool {
 		switch name {
 		case "content-length":
 			n, err := strconv.ParseInt(string(value), 10, 64)

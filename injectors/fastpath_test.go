@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -95,6 +96,25 @@ func ask(c *http.Client, method, u string, h map[string]string) seen {
 func sameLine(e injectors.Entry) injectors.Entry {
 	e.Seq, e.Start, e.End, e.Fault, e.Action = 0, time.Time{}, time.Time{}, "", ""
 	return e
+}
+
+// silentExchange sends GET path through a proxy to an upstream that reads
+// the request and never answers, and returns once the upstream has it.
+func silentExchange(path string) (*rawUpstream, *injectors.Proxy, *syncBuffer, net.Conn) {
+	GinkgoHelper()
+	asked := make(chan struct{}, 1)
+	up := startRawUpstream(func(c net.Conn) {
+		_, _ = bufio.NewReader(c).ReadString('\n')
+		asked <- struct{}{}
+	})
+	p, buf := startProxy(injectors.Config{Upstream: up.url(), Kind: injectors.KindJSON})
+	c, err := net.DialTimeout("tcp", p.Addr(), 2*time.Second)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { _ = c.Close() }) // a spec may have closed it
+	_, err = io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+	Expect(err).NotTo(HaveOccurred())
+	Eventually(asked).WithTimeout(2 * time.Second).Should(Receive())
+	return up, p, buf, c
 }
 
 var _ = Describe("the fast path", func() {
@@ -230,18 +250,7 @@ var _ = Describe("the fast path", func() {
 	})
 
 	It("notices a client that leaves while the upstream thinks, abandons the upstream request and journals client-gone", func() {
-		asked := make(chan struct{}, 1)
-		up := startRawUpstream(func(c net.Conn) {
-			_, _ = bufio.NewReader(c).ReadString('\n')
-			asked <- struct{}{}
-			// never answers; the spec's cleanup closes it
-		})
-		p, buf := startProxy(injectors.Config{Upstream: up.url(), Kind: injectors.KindJSON})
-		c, err := net.DialTimeout("tcp", p.Addr(), 2*time.Second)
-		Expect(err).NotTo(HaveOccurred())
-		_, err = io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-		Expect(err).NotTo(HaveOccurred())
-		Eventually(asked).WithTimeout(2 * time.Second).Should(Receive())
+		up, _, buf, c := silentExchange("/slow")
 		left := time.Now()
 		Expect(c.Close()).To(Succeed())
 		Eventually(up.closed).WithTimeout(2*time.Second).Should(Receive(), "the upstream request is abandoned")
@@ -304,24 +313,15 @@ var _ = Describe("the fast path", func() {
 	})
 
 	It("ends a fast exchange held by a silent upstream when the proxy closes, journaling proxy-closed", func() {
-		asked := make(chan struct{}, 1)
-		up := startRawUpstream(func(c net.Conn) {
-			_, _ = bufio.NewReader(c).ReadString('\n')
-			asked <- struct{}{}
-		})
-		p, buf := startProxy(injectors.Config{Upstream: up.url(), Kind: injectors.KindJSON})
-		c, err := net.DialTimeout("tcp", p.Addr(), 2*time.Second)
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(c.Close)
-		_, err = io.WriteString(c, "GET /held HTTP/1.1\r\nHost: x\r\n\r\n")
-		Expect(err).NotTo(HaveOccurred())
-		Eventually(asked).WithTimeout(2 * time.Second).Should(Receive())
+		_, p, buf, c := silentExchange("/held")
 		closed := make(chan error, 1)
 		go func() { closed <- p.Close() }()
 		Eventually(closed).WithTimeout(2 * time.Second).Should(Receive(Succeed()))
 		Expect(journalLines(buf)).To(ConsistOf(HaveField("Error", injectors.ErrProxyClosed)))
-		_, err = http.ReadResponse(bufio.NewReader(c), nil)
+		Expect(c.SetReadDeadline(time.Now().Add(2 * time.Second))).To(Succeed())
+		_, err := http.ReadResponse(bufio.NewReader(c), nil)
 		Expect(err).To(HaveOccurred(), "no answer of the proxy's own")
+		Expect(err).NotTo(MatchError(os.ErrDeadlineExceeded), "the connection is closed, not left open")
 	})
 
 	It("prefixes the path of an upstream URL that has one", func() {

@@ -77,14 +77,14 @@ type Proxy struct {
 
 	run, attempt atomic.Int64
 
-	life      sync.Mutex // guards closed, hijacked, fast, and wg.Add
-	closed    bool
-	hijacked  map[net.Conn]struct{}
-	fast      map[*fastConn]struct{} // connections the fast path serves
-	handoff   *handoffListener       // connections it gives http.Server
-	lifeCtx   context.Context        // the proxy's lifetime, set by Start
+	life     sync.Mutex // guards closed, hijacked, fast, and wg.Add
+	closed   bool
+	hijacked map[net.Conn]struct{}
+	fast     map[*fastConn]struct{} // connections the fast path serves
+	handoff  *handoffListener       // connections it gives http.Server
+	lifeCtx  context.Context        // the proxy's lifetime, set by Start
 	// fastOK: requests can go upstream as they came (no path to prefix).
-	fastOK bool
+	fastOK    bool
 	connected chan struct{} // wakes the fast path's watchdog
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc

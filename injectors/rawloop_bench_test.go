@@ -6,59 +6,27 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"sync"
 )
 
-// serveRawLoop: the floor of an HTTP-aware proxy: a request head and a
-// response head are found and forwarded as raw bytes, bodies by
-// Content-Length; nothing else is parsed.
+// serveRawLoop serves the rawloop yardstick on ln (see BenchmarkProxies):
+// a request head and a response head are found and forwarded as the bytes
+// they came in, bodies by Content-Length; nothing else is parsed, so it
+// only serves the benchmark's GETs. The returned func stops it.
 func serveRawLoop(ln net.Listener, upstream string) (stop func()) {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	track := func(c net.Conn) {
-		mu.Lock()
-		conns[c] = true
-		mu.Unlock()
-	}
-	wg.Go(func() {
+	return serveConns(ln, upstream, func(c, u net.Conn) {
+		defer c.Close()
+		defer u.Close()
+		cr, cw := bufio.NewReaderSize(c, 16<<10), bufio.NewWriterSize(c, 16<<10)
+		ur, uw := bufio.NewReaderSize(u, 16<<10), bufio.NewWriterSize(u, 16<<10)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			if rawMessage(cr, uw) != nil || uw.Flush() != nil {
 				return
 			}
-			u, err := net.Dial("tcp", upstream)
-			if err != nil {
-				_ = c.Close()
-				continue
+			if rawMessage(ur, cw) != nil || cw.Flush() != nil {
+				return
 			}
-			track(c)
-			track(u)
-			wg.Go(func() {
-				defer c.Close()
-				defer u.Close()
-				cr, cw := bufio.NewReaderSize(c, 16<<10), bufio.NewWriterSize(c, 16<<10)
-				ur, uw := bufio.NewReaderSize(u, 16<<10), bufio.NewWriterSize(u, 16<<10)
-				for {
-					if rawMessage(cr, uw) != nil || uw.Flush() != nil {
-						return
-					}
-					if rawMessage(ur, cw) != nil || cw.Flush() != nil {
-						return
-					}
-				}
-			})
 		}
 	})
-	return func() {
-		_ = ln.Close()
-		mu.Lock()
-		for c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	}
 }
 
 var clKey = []byte("\r\ncontent-length:")
