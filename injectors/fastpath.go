@@ -2,6 +2,7 @@ package injectors
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -78,8 +80,10 @@ type fastConn struct {
 	deadlineSet time.Time
 
 	waitStart time.Time // when the current wait for the upstream began
-	mu        sync.Mutex
-	waiting   uint64        // the number of the exchange waiting for the upstream; 0: none
+	mu         sync.Mutex
+	stopWatch  bool               // endWait ended the watch
+	cancelDial context.CancelFunc // cancels a dial in progress; nil: none
+	waiting    uint64             // the number of the exchange waiting for the upstream; 0: none
 	seen      uint64        // what the watchdog saw at its previous look
 	exchanges uint64        // exchanges so far
 	watching  chan struct{} // closed when the hang-up watch ends; nil: none
@@ -197,6 +201,16 @@ func (f *fastConn) serve() {
 	p := f.p
 	handed := false
 	defer func() {
+		if v := recover(); v != nil {
+			// As net/http's server does: log, and close only this
+			// connection.
+			buf := make([]byte, 64<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			p.srv.ErrorLog.Printf("injectors: panic serving %v: %v\n%s", f.c.RemoteAddr(), v, buf)
+			if c := f.up.Load(); c != nil {
+				_ = c.Close()
+			}
+		}
 		p.untrackFast(f)
 		if !handed {
 			_ = f.c.Close()
@@ -407,7 +421,7 @@ func parseFastHead(head []byte, q *fastReq) bool {
 		case "host":
 			hosts++
 			q.host = value
-			return validHost(value)
+			return len(value) > 0 && validHost(value)
 		case "content-length":
 			return string(value) == "0"
 		case "transfer-encoding", "connection", "proxy-connection", "keep-alive",
@@ -516,8 +530,12 @@ func (f *fastConn) gone(e *Entry) {
 }
 
 // reset sends the client a TCP RST, as a dead server would.
+//
+// What was written of the answer goes first, as net/http's server flushes
+// before a hijack: the client sees the cut where it happened.
 func (f *fastConn) reset(e *Entry, reason string) {
 	e.Error, e.Delivered = reason, false
+	_ = f.bw.Flush()
 	_ = f.c.SetLinger(0)
 }
 
@@ -527,9 +545,10 @@ func (f *fastConn) reset(e *Entry, reason string) {
 func (f *fastConn) forward(head []byte, q *fastReq, e *Entry) bool {
 	p := f.p
 	for attempt := 0; ; attempt++ {
-		c, reused, err := p.up.get(p.lifeCtx)
+		f.beginWait()
+		c, reused, err := f.upConn()
 		if err != nil {
-			if p.isClosed() {
+			if f.endWait() || p.isClosed() {
 				f.gone(e)
 			} else {
 				f.reset(e, ErrUpstreamDown)
@@ -541,7 +560,6 @@ func (f *fastConn) forward(head []byte, q *fastReq, e *Entry) bool {
 			c.poison()
 		}
 		c.head.n = MaxResponseHead
-		f.beginWait()
 		_, err = c.Conn.Write(head)
 		var rh []byte
 		simple := false
@@ -585,6 +603,24 @@ func (f *fastConn) forward(head []byte, q *fastReq, e *Entry) bool {
 	}
 }
 
+// upConn returns an idle upstream connection, or dials one with a context
+// a hang-up watch can cancel.
+func (f *fastConn) upConn() (c *upConn, reused bool, err error) {
+	if c := f.p.up.idleConn(); c != nil {
+		return c, true, nil
+	}
+	ctx, cancel := context.WithCancel(f.p.lifeCtx)
+	defer cancel()
+	f.mu.Lock()
+	f.cancelDial = cancel
+	f.mu.Unlock()
+	c, err = f.p.up.dial(ctx)
+	f.mu.Lock()
+	f.cancelDial = nil
+	f.mu.Unlock()
+	return c, false, err
+}
+
 // peekResponseHead waits for a response head in br and returns it, still
 // unread; simple is false when the head is not one the fast path passes
 // on as it came (see respHead), or when it does not fit in br.
@@ -607,6 +643,22 @@ func peekResponseHead(br *bufio.Reader) (head []byte, simple bool, err error) {
 			return nil, false, err
 		}
 	}
+}
+
+// contentLength parses a Content-Length value as net/http does: digits
+// only (no sign), no overflow.
+func contentLength(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // respHead is what deliverRaw reads from a response head.
@@ -642,8 +694,8 @@ func readRespHead(head []byte, h *respHead) bool {
 	return eachField(head, func(name string, value []byte) bool {
 		switch name {
 		case "content-length":
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 || h.length >= 0 {
+			n, ok := contentLength(value)
+			if !ok || h.length >= 0 {
 				return false
 			}
 			h.length = n
@@ -679,11 +731,10 @@ func (f *fastConn) deliverRaw(c *upConn, rh []byte, q *fastReq, e *Entry) bool {
 	if !readRespHead(rh, &h) {
 		return f.deliverParsed(c, q, e)
 	}
-	if h.code == http.StatusNoContent || h.code == http.StatusNotModified {
-		noBody = true
-	}
-	if h.length < 0 && !noBody {
-		return f.deliverParsed(c, q, e) // chunked or close-delimited
+	if h.code == http.StatusNoContent || h.code == http.StatusNotModified || h.length < 0 && !noBody {
+		// Fields net/http's server suppresses, or a body that is chunked
+		// or close-delimited.
+		return f.deliverParsed(c, q, e)
 	}
 	now := f.p.now()
 	e.UpstreamStatus, e.Status = h.code, h.code
@@ -773,16 +824,38 @@ func (u *upstream) release(c *upConn, reusable bool) {
 	_ = c.Close()
 }
 
-// countedBody counts the bytes read from a response body.
+// countedBody counts the bytes read from a response body and keeps the
+// error that ended it early.
 type countedBody struct {
 	io.ReadCloser
-	n int64
+	n   int64
+	err error
 }
+
+// Close does not close the body: net/http's would read it to its end (to
+// reuse the connection), and Response.Write closes it when a write to the
+// client fails. The exchange closes the upstream connection instead.
+func (b *countedBody) Close() error { return nil }
 
 func (b *countedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
 	return n, err
+}
+
+// suppressed are the fields net/http's server leaves out of an answer of
+// the code (it has no body).
+func suppressed(code int) []string {
+	switch {
+	case code == http.StatusNotModified:
+		return []string{"Content-Type", "Content-Length", "Transfer-Encoding"}
+	case !bodyAllowed(code):
+		return []string{"Content-Length", "Transfer-Encoding"}
+	}
+	return nil
 }
 
 // deliverParsed delivers an answer the fast path does not pass on as it
@@ -814,15 +887,48 @@ func (f *fastConn) deliverParsed(c *upConn, q *fastReq, e *Entry) bool {
 		resp.Header.Set("Date", now.UTC().Format(http.TimeFormat))
 	}
 	upClose := resp.Close
+	if req.Method == http.MethodHead || !bodyAllowed(resp.StatusCode) {
+		// No body: the head as net/http's server writes it, not as
+		// Response.Write would (it adds Connection: close to a HEAD
+		// answer of unknown length).
+		for _, k := range suppressed(resp.StatusCode) {
+			resp.Header.Del(k)
+		}
+		writeStatusLine(f.bw, resp.StatusCode)
+		_ = resp.Header.Write(f.bw)
+		_, _ = f.bw.WriteString("\r\n")
+		if f.bw.Flush() != nil {
+			_ = c.Close()
+			f.gone(e)
+			return false
+		}
+		e.Delivered = true
+		f.p.up.release(c, !upClose)
+		return true
+	}
 	resp.Proto, resp.ProtoMajor, resp.ProtoMinor, resp.Close, resp.Status = "HTTP/1.1", 1, 1, false, ""
-	noBody := req.Method == http.MethodHead || !bodyAllowed(resp.StatusCode)
-	if resp.ContentLength < 0 && !noBody {
+	body := &countedBody{ReadCloser: resp.Body}
+	resp.Body = body
+	if resp.ContentLength < 0 && len(resp.Trailer) == 0 {
+		// net/http's server sends the length of a body that ended within
+		// its 2 KiB buffer, and chunks a longer one.
+		small := make([]byte, 2048)
+		n, _ := io.ReadFull(body, small)
+		if body.err == nil && n < len(small) {
+			resp.ContentLength = int64(n)
+			resp.Body = io.NopCloser(bytes.NewReader(small[:n]))
+		} else {
+			resp.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(small[:n]), body), body}
+		}
+	}
+	if resp.ContentLength < 0 {
 		resp.TransferEncoding = []string{"chunked"}
 	} else {
 		resp.TransferEncoding = nil
 	}
-	body := &countedBody{ReadCloser: resp.Body}
-	resp.Body = body
 	err = resp.Write(f.bw)
 	e.BytesOut = body.n
 	if err == nil {
@@ -830,8 +936,8 @@ func (f *fastConn) deliverParsed(c *upConn, q *fastReq, e *Entry) bool {
 	}
 	if err != nil {
 		_ = c.Close()
-		if c.probe() == peerClosed && !f.p.isClosed() {
-			f.reset(e, ErrUpstreamDown)
+		if body.err != nil && !f.p.isClosed() {
+			f.reset(e, ErrUpstreamDown) // the upstream died mid-body
 		} else {
 			f.gone(e)
 		}
@@ -876,7 +982,7 @@ func (f *fastConn) look() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.waiting != 0 && f.waiting == f.seen && f.watching == nil {
-		f.watching = make(chan struct{})
+		f.watching, f.stopWatch = make(chan struct{}), false
 		go f.watch(f.watching)
 	}
 	f.seen = f.waiting
@@ -925,10 +1031,14 @@ func (p *Proxy) watchdog() {
 func (f *fastConn) endWait() bool {
 	f.mu.Lock()
 	done := f.watching
-	f.watching, f.waiting = nil, 0
+	f.watching, f.waiting, f.cancelDial = nil, 0, nil
+	if done != nil {
+		// Under the lock, so the watch cannot clear it after this.
+		f.stopWatch = true
+		_ = f.c.SetReadDeadline(aLongTimeAgo)
+	}
 	f.mu.Unlock()
 	if done != nil {
-		_ = f.c.SetReadDeadline(aLongTimeAgo)
 		<-done
 		f.deadlineSet = time.Time{} // nextHead sets the idle deadline again
 	} else if time.Since(f.waitStart) > peekAfter && f.clientClosed() {
@@ -958,17 +1068,38 @@ func (f *fastConn) clientClosed() bool {
 // the start of a pipelined request (kept for later); an end or an error
 // other than the deadline endWait sets means the client left, and the
 // upstream wait is cut short.
+//
+// The watch clears the connection's idle deadline (and any deadline it
+// meets that endWait did not set) so that it lasts as long as the wait.
 func (f *fastConn) watch(done chan struct{}) {
 	defer close(done)
 	var b [1]byte
-	n, err := f.c.Read(b[:])
-	switch {
-	case n > 0:
-		f.pending = append(f.pending, b[0])
-	case err != nil && !errors.Is(err, os.ErrDeadlineExceeded):
-		f.left.Store(true)
-		if c := f.up.Load(); c != nil {
-			c.poison()
+	for {
+		f.mu.Lock()
+		if f.stopWatch {
+			f.mu.Unlock()
+			return
+		}
+		_ = f.c.SetReadDeadline(time.Time{})
+		f.mu.Unlock()
+		n, err := f.c.Read(b[:])
+		switch {
+		case n > 0:
+			f.pending = append(f.pending, b[0])
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			continue // endWait's (the loop ends) or a stale one
+		case err != nil:
+			f.left.Store(true)
+			f.mu.Lock()
+			if f.cancelDial != nil {
+				f.cancelDial()
+			}
+			f.mu.Unlock()
+			if c := f.up.Load(); c != nil {
+				c.poison()
+			}
+			return
 		}
 	}
 }

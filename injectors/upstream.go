@@ -179,22 +179,29 @@ func (c *upConn) alive() bool { return c.probe() == peerOpen }
 
 // get returns an idle live connection, or dials a new one.
 func (u *upstream) get(ctx context.Context) (c *upConn, reused bool, err error) {
+	if c := u.idleConn(); c != nil {
+		return c, true, nil
+	}
+	c, err = u.dial(ctx)
+	return c, false, err
+}
+
+// idleConn returns an idle live connection, or nil.
+func (u *upstream) idleConn() *upConn {
 	for {
 		u.mu.Lock()
 		if len(u.idle) == 0 {
 			u.mu.Unlock()
-			break
+			return nil
 		}
-		c = u.idle[len(u.idle)-1]
+		c := u.idle[len(u.idle)-1]
 		u.idle = u.idle[:len(u.idle)-1]
 		u.mu.Unlock()
 		if time.Since(c.idleSince) < idleTimeout && c.alive() {
-			return c, true, nil
+			return c
 		}
 		_ = c.Close()
 	}
-	c, err = u.dial(ctx)
-	return c, false, err
 }
 
 func (u *upstream) dial(ctx context.Context) (*upConn, error) {

@@ -113,7 +113,18 @@ var _ = Describe("no orphans", func() {
 		tag = fmt.Sprintf("3%03d.%06d", rand.IntN(1000), rand.IntN(1_000_000))
 	})
 
-	daemonUp := func() []string { return orphansFind(tag) }
+	// daemonUp finds the daemon itself (its sleep names the tag), not the
+	// workload's shell, whose environment names it too: a spec that kills
+	// gameday run must not do so before the daemon exists.
+	daemonUp := func() []string {
+		var up []string
+		for _, p := range orphansFind(tag) {
+			if strings.Contains(p, "sleep "+tag) {
+				up = append(up, p)
+			}
+		}
+		return up
+	}
 
 	for _, cleanEnv := range []bool{false, true} {
 		daemon := "a setsid daemon with closed stdio"
