@@ -2,8 +2,8 @@ package injectors
 
 import (
 	"bufio"
-	"context"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -79,15 +79,15 @@ type fastConn struct {
 	up          atomic.Pointer[upConn]
 	deadlineSet time.Time
 
-	waitStart time.Time // when the current wait for the upstream began
+	waitStart  time.Time // when the current wait for the upstream began
 	mu         sync.Mutex
 	stopWatch  bool               // endWait ended the watch
 	cancelDial context.CancelFunc // cancels a dial in progress; nil: none
 	waiting    uint64             // the number of the exchange waiting for the upstream; 0: none
-	seen      uint64        // what the watchdog saw at its previous look
-	exchanges uint64        // exchanges so far
-	watching  chan struct{} // closed when the hang-up watch ends; nil: none
-	left      atomic.Bool   // the watch saw the client leave
+	seen       uint64             // what the watchdog saw at its previous look
+	exchanges  uint64             // exchanges so far
+	watching   chan struct{}      // closed when the hang-up watch ends; nil: none
+	left       atomic.Bool        // the watch saw the client leave
 	// pending holds what the watch read: the start of a pipelined request,
 	// read before the connection (see src).
 	pending []byte
