@@ -78,15 +78,42 @@ func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
 	if r.ContentLength != 0 && p.cfg.BodyIdleTimeout > 0 {
 		x.in.ctl, x.in.idle = http.NewResponseController(w), p.cfg.BodyIdleTimeout
 	}
-	x.e = Entry{
+	x.e = p.newEntry(r.Method, r.URL.Path)
+	return x
+}
+
+// newEntry starts the journal entry of a request arriving now.
+func (p *Proxy) newEntry(method, path string) Entry {
+	return Entry{
 		Target:  p.cfg.Target,
 		Run:     int(p.run.Load()),
 		Attempt: int(p.attempt.Load()),
 		Start:   p.now().UTC(),
-		Method:  r.Method,
-		Path:    r.URL.Path,
+		Method:  method,
+		Path:    path,
 	}
-	return x
+}
+
+// describe fills in the fields of an entry that only the journal reads,
+// from its method, path and range: the redacted query and the operation
+// key; opHeader is the first operation header present.
+func (e *Entry) describe(rawQuery, opHeader string) {
+	e.Query = RedactQuery(rawQuery)
+	e.OpKey = OpKey(e.Method, e.Path, rawQuery, e.Range)
+	e.OpHeader = opHeader
+}
+
+// readers reports whether anyone reads entries (a journal, OnEntry): only
+// then are their descriptive fields computed.
+func (p *Proxy) readers() bool { return p.journal.w != nil || p.cfg.OnEntry != nil }
+
+// record ends e and hands it to the journal and OnEntry.
+func (p *Proxy) record(e *Entry) {
+	e.End = p.now().UTC()
+	p.journal.write(e)
+	if p.cfg.OnEntry != nil {
+		p.cfg.OnEntry(*e)
+	}
 }
 
 // describe fills in the entry's fields that only the journal reads: the
@@ -95,27 +122,22 @@ func (p *Proxy) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
 func (x *exchange) describe() {
 	r := x.r
 	x.e.Range = r.Header.Get("Range")
-	x.e.Query = RedactQuery(r.URL.RawQuery)
-	x.e.OpKey = OpKey(r.Method, r.URL.Path, r.URL.RawQuery, x.e.Range)
+	op := ""
 	for _, h := range opHeaders {
-		if v := r.Header.Get(h); v != "" {
-			x.e.OpHeader = v
+		if op = r.Header.Get(h); op != "" {
 			break
 		}
 	}
+	x.e.describe(r.URL.RawQuery, op)
 }
 
 // finish completes the entry and writes it to the journal.
 func (x *exchange) finish() {
 	x.e.BytesIn = x.in.n.Load()
-	x.e.End = x.p.now().UTC()
-	if x.p.journal.w != nil || x.p.cfg.OnEntry != nil {
+	if x.p.readers() {
 		x.describe()
 	}
-	x.p.journal.write(&x.e)
-	if x.p.cfg.OnEntry != nil {
-		x.p.cfg.OnEntry(x.e)
-	}
+	x.p.record(&x.e)
 }
 
 // serve runs the exchange: pick a rule, apply its request-side action,

@@ -268,15 +268,7 @@ func (p *Proxy) wouldMatch(q *fastReq, head []byte) bool {
 // exchange forwards one request and delivers its answer; false when the
 // connection must close.
 func (f *fastConn) exchange(head []byte, q *fastReq) bool {
-	p := f.p
-	e := Entry{
-		Target:  p.cfg.Target,
-		Run:     int(p.run.Load()),
-		Attempt: int(p.attempt.Load()),
-		Start:   p.now().UTC(),
-		Method:  q.method,
-		Path:    q.url.Path,
-	}
+	e := f.p.newEntry(q.method, q.url.Path)
 	keep := f.forward(head, q, &e)
 	f.finish(&e, q)
 	return keep
@@ -284,23 +276,18 @@ func (f *fastConn) exchange(head []byte, q *fastReq) bool {
 
 // finish completes the entry and writes it to the journal.
 func (f *fastConn) finish(e *Entry, q *fastReq) {
-	p := f.p
-	e.End = p.now().UTC()
-	if p.journal.w != nil || p.cfg.OnEntry != nil {
+	if f.p.readers() {
 		e.Range = string(q.rangeH)
-		e.Query = RedactQuery(q.url.RawQuery)
-		e.OpKey = OpKey(q.method, q.url.Path, q.url.RawQuery, e.Range)
-		for _, v := range [][]byte{q.sdkID, q.idemKey, q.opID} {
+		op := ""
+		for _, v := range [][]byte{q.sdkID, q.idemKey, q.opID} { // opHeaders' order
 			if len(v) > 0 {
-				e.OpHeader = string(v)
+				op = string(v)
 				break
 			}
 		}
+		e.describe(q.url.RawQuery, op)
 	}
-	p.journal.write(e)
-	if p.cfg.OnEntry != nil {
-		p.cfg.OnEntry(*e)
-	}
+	f.p.record(e)
 }
 
 // gone notes why the client connection failed.

@@ -382,11 +382,7 @@ func (r *upResponse) release() {
 			reusable = false
 		}
 	}
-	if reusable && r.conn.br.Buffered() == 0 {
-		r.u.put(r.conn)
-		return
-	}
-	_ = r.conn.Close()
+	r.u.release(r.conn, reusable)
 }
 
 // spliceBody copies the rest of a Content-Length body to w, through the
